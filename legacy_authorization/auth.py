@@ -1,0 +1,34 @@
+"""User code, 0.9 style: the functions an app author handed to ``io.set('authorization', …)``.
+
+Socket.IO 0.9 (Node):  io.set('authorization', function (handshakeData, callback) {…})
+"""
+
+from shared.policy import Identity, Policy, Refusal, credentials_in
+
+
+def make_authorization(policy: Policy):
+    # --8<-- [start:authorize]
+    async def authorization(handshake_data, callback):
+        """Runs once per connection, on the HTTP handshake, before any socket exists."""
+        presented = credentials_in(handshake_data["query"], handshake_data["headers"])
+        verdict = await policy.authenticate(presented)
+        if isinstance(verdict, Refusal):
+            return callback(None, False)  # 403 "handshake unauthorized"; the reason stays here
+        handshake_data["user"] = verdict.user  # in place: this object becomes socket.handshake
+        handshake_data["role"] = verdict.role
+        callback(None, True)
+    # --8<-- [end:authorize]
+
+    return authorization
+
+
+def make_admin_authorization(policy: Policy):
+    # --8<-- [start:namespace]
+    def admin_authorization(handshake_data, callback):
+        """Runs when a client joins /admin, with the handshake data stored above."""
+        identity = Identity(handshake_data["user"], handshake_data["role"])
+        refusal = policy.authorize_namespace(identity, "/admin")
+        callback(None, refusal is None)  # False: the client's /admin gets "unauthorized"
+    # --8<-- [end:namespace]
+
+    return admin_authorization

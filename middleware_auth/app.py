@@ -1,0 +1,43 @@
+"""create_app(): the 1.0+-style server, wired: engine + middlewares + shared pages."""
+
+from pathlib import Path
+
+from aiohttp import web
+
+from middleware_auth import auth
+from middleware_auth.server import MiddlewareServer
+from shared.handshake import redacted
+from shared.policy import Policy
+from shared.web import create_web_app, default_policy
+
+SERVER_NAME = "middleware"
+IO = web.AppKey("io", MiddlewareServer)
+
+
+def create_app(*, policy: Policy | None = None,
+               middleware_timeout: float = 10.0) -> web.Application:
+    policy = policy or default_policy()
+    # --8<-- [start:wire]
+    io = MiddlewareServer(middleware_timeout=middleware_timeout)
+    io.use(auth.make_authenticate(policy))
+    io.of("/admin").use(auth.make_authenticate(policy)).use(auth.make_require_admin(policy))
+    # --8<-- [end:wire]
+    for namespace in (io.sockets, io.of("/admin")):
+        namespace.on("connection", welcome).on("handshake", show_handshake)
+    app = create_web_app(server_name=SERVER_NAME, policy=policy,
+                         templates=Path(__file__).parent / "templates")
+    app[IO] = io
+    io.attach(app)
+    return app
+
+
+# --8<-- [start:connection]
+async def welcome(socket):
+    """Who is this? 1.0+ apps read what the middlewares put on socket.data."""
+    identity = {"user": socket.data["user"], "role": socket.data["role"]}
+    await socket.emit("welcome", {**identity, "server": SERVER_NAME})
+# --8<-- [end:connection]
+
+
+async def show_handshake(socket, *args):
+    return redacted(socket.handshake)

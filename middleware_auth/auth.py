@@ -1,0 +1,41 @@
+"""User code, 1.0+ style: the middlewares an app author hands to ``io.use(…)``.
+
+Socket.IO 1.0+ (Node):  io.use(function (socket, next) {…})
+"""
+
+from shared.policy import Identity, Policy, Refusal, credentials_in
+
+
+def make_authenticate(policy: Policy):
+    # --8<-- [start:authorize]
+    async def authenticate(socket, next):
+        """Runs once per namespace connection attempt, when the client's CONNECT arrives."""
+        handshake = socket.handshake
+        presented = credentials_in(handshake["query"], handshake["headers"], handshake["auth"])
+        verdict = await policy.authenticate(presented)
+        if isinstance(verdict, Refusal):
+            err = Exception(verdict.message)  # the client's connect_error: err.message
+            err.data = {"code": verdict.code}  # ... and err.data
+            return next(err)
+        socket.data["user"] = verdict.user  # socket.data: what later handlers read
+        socket.data["role"] = verdict.role
+        next()
+    # --8<-- [end:authorize]
+
+    return authenticate
+
+
+def make_require_admin(policy: Policy):
+    # --8<-- [start:namespace]
+    def require_admin(socket, next):
+        """Runs after authenticate, for /admin only: io.of('/admin').use(…)."""
+        identity = Identity(socket.data["user"], socket.data["role"])
+        refusal = policy.authorize_namespace(identity, socket.nsp)
+        if refusal:
+            err = Exception(refusal.message)
+            err.data = {"code": refusal.code}
+            return next(err)
+        next()
+    # --8<-- [end:namespace]
+
+    return require_admin

@@ -1,0 +1,150 @@
+"""The Socket.IO 1.0+ (v4 semantics) middleware chain, built on python-socketio + aiohttp.
+
+python-socketio has no ``use()``: it has one ``connect`` handler per namespace. This engine
+runs, inside that handler, the namespace's middlewares in registration order, each as
+``fn(socket, next)``; the first ``next(err)`` ends the chain and becomes the client's
+``connect_error`` with ``err.message`` and ``err.data``, exactly as in Socket.IO 4.
+"""
+
+import asyncio
+import inspect
+import logging
+
+import socketio
+from aiohttp import web
+
+from shared.handshake import epoch_ms, js_date_string, node_headers, node_query
+from shared.sockets import Namespace, Socket
+
+log = logging.getLogger("handshake.middleware")
+
+INTERNAL_ERROR = "Authorization failed"
+
+
+def handshake_of(request: web.Request, auth) -> dict:
+    """v4's ``socket.handshake``, from the first HTTP request of the connection."""
+    return {
+        "headers": node_headers(request),
+        "time": js_date_string(),
+        "address": request.remote,
+        "xdomain": "Origin" in request.headers,
+        "secure": request.secure,
+        "issued": epoch_ms(),
+        "url": request.raw_path,
+        "query": node_query(request),
+        "auth": auth or {},
+    }
+
+
+class MiddlewareSocket(Socket):
+    """A v4 server socket: ``handshake``, plus ``data`` for what middlewares learn."""
+
+    def __init__(self, sio, sid, nsp, handshake):
+        super().__init__(sio, sid, nsp, handshake)
+        self.data: dict = {}
+
+
+def connect_error(err) -> socketio.exceptions.ConnectionRefusedError:
+    """What ``next(err)`` sends: v4 takes ``err.message`` and ``err.data``.
+
+    As in Socket.IO, a plain string has no message (the client sees ``""``), and a dict with
+    ``message``/``data`` keys works like an error object.
+    """
+    if isinstance(err, BaseException):
+        message, data = str(err), getattr(err, "data", None)
+    elif isinstance(err, dict):
+        message, data = str(err.get("message", "")), err.get("data")
+    else:
+        message, data = "", None
+    if data is None:
+        return socketio.exceptions.ConnectionRefusedError(message)
+    return socketio.exceptions.ConnectionRefusedError(message, data)
+
+
+async def run_middlewares(fns, socket, timeout: float):
+    """Run ``fn(socket, next)`` for each, in order; return the first error, or None.
+
+    Fails closed: a middleware that raises is an error, one that does not call ``next``
+    within ``timeout`` seconds (for the whole chain) is an error.
+    """
+    async with asyncio.timeout(timeout):
+        for fn in fns:
+            called = asyncio.get_running_loop().create_future()
+
+            def next(err=None, called=called):  # the name Socket.IO gives it
+                if not called.done():
+                    called.set_result(err)
+
+            result = fn(socket, next)
+            if inspect.isawaitable(result):
+                await result
+            err = await called
+            if err:
+                return err
+    return None
+
+
+class MiddlewareNamespace(Namespace):
+    """``io.of(name)``: each namespace has its own middleware list."""
+
+    def __init__(self, sio, name):
+        super().__init__(sio, name)
+        self.fns = []
+
+    def use(self, fn) -> "MiddlewareNamespace":
+        self.fns.append(fn)
+        return self
+
+
+class MiddlewareServer:
+    """v4's ``Server``, reduced to what authorization needs: ``use``, ``of``, the chain."""
+
+    def __init__(self, *, path: str = "socket.io", middleware_timeout: float = 10.0, **sio_options):
+        self.path = f"/{path.strip('/')}/"
+        self.middleware_timeout = middleware_timeout
+        self.sio = socketio.AsyncServer(async_mode="aiohttp", **sio_options)
+        self.namespaces: dict[str, MiddlewareNamespace] = {}
+        self.sockets = self.of("/")
+
+    def use(self, fn) -> "MiddlewareServer":
+        """``io.use(fn)`` is the main namespace's: it does not run for a client of ``/admin``."""
+        self.sockets.use(fn)
+        return self
+
+    def on(self, event: str, listener) -> "MiddlewareServer":
+        self.sockets.on(event, listener)
+        return self
+
+    def of(self, name: str) -> MiddlewareNamespace:
+        if name not in self.namespaces:
+            self.namespaces[name] = MiddlewareNamespace(self.sio, name)
+
+            async def connect(sid, environ, auth=None):
+                return await self._join(self.namespaces[name], sid, environ, auth)
+
+            self.sio.on("connect", connect, namespace=name)
+        return self.namespaces[name]
+
+    def attach(self, app: web.Application) -> None:
+        self.sio.attach(app, socketio_path=self.path)
+
+    # --8<-- [start:chain]
+    async def _join(self, namespace: MiddlewareNamespace, sid: str, environ: dict, auth):
+        """The client's CONNECT for one namespace: build the socket, run the chain."""
+        try:
+            handshake = handshake_of(environ["aiohttp.request"], auth)
+            socket = MiddlewareSocket(self.sio, sid, namespace.name, handshake)
+            err = await run_middlewares(namespace.fns, socket, self.middleware_timeout)
+        except TimeoutError:
+            log.warning("middleware chain of %s did not call next() in time", namespace.name)
+            raise socketio.exceptions.ConnectionRefusedError(INTERNAL_ERROR) from None
+        except asyncio.CancelledError:
+            return False  # python-socketio would take a cancelled handler as a yes
+        except Exception:
+            log.exception("middleware of %s raised", namespace.name)
+            raise socketio.exceptions.ConnectionRefusedError(INTERNAL_ERROR) from None
+        if err:
+            raise connect_error(err)
+        await namespace.connected(socket)
+        return True
+    # --8<-- [end:chain]

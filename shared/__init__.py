@@ -1,0 +1,1 @@
+"""What both servers use unchanged: the credential policy, the login route, the pages."""

@@ -1,0 +1,69 @@
+"""Read an aiohttp request the way Node's Socket.IO did, for both eras' handshake objects."""
+
+import time
+from collections.abc import Mapping
+
+from aiohttp import web
+
+REDACTED = "[redacted]"
+SECRET_NAMES = {"token", "password"}
+SECRET_HEADERS = {"authorization", "cookie"}
+
+
+def node_headers(request: web.Request) -> dict[str, str]:
+    """Header names lower-cased, repeated headers joined with ", " (Node's ``req.headers``)."""
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        name = name.lower()
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
+
+
+def node_query(request: web.Request) -> dict[str, str | list[str]]:
+    """Query parameters; a repeated name maps to a list (Node's ``querystring.parse``)."""
+    query: dict[str, str | list[str]] = {}
+    for name, value in request.query.items():
+        if name not in query:
+            query[name] = value
+        elif isinstance(query[name], list):
+            query[name].append(value)
+        else:
+            query[name] = [query[name], value]
+    return query
+
+
+def js_date_string(epoch_seconds: float | None = None) -> str:
+    """JavaScript's ``Date#toString()``: "Wed Nov 25 2026 20:53:26 GMT+0000 (UTC)"."""
+    moment = time.localtime(epoch_seconds)
+    return time.strftime("%a %b %d %Y %H:%M:%S GMT%z (%Z)", moment)
+
+
+def epoch_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def redacted(handshake: Mapping) -> dict:
+    """A copy safe to show or log: token and password values, cookies, Authorization hidden."""
+    safe = {}
+    for key, value in handshake.items():
+        if key in SECRET_NAMES or key in SECRET_HEADERS:
+            safe[key] = REDACTED
+        elif isinstance(value, Mapping):
+            safe[key] = redacted(value)
+        elif key == "url" and isinstance(value, str):
+            safe[key] = redacted_url(value)
+        else:
+            safe[key] = value
+    return safe
+
+
+def redacted_url(url: str) -> str:
+    """``/socket.io/?token=abc&EIO=4`` -> ``/socket.io/?token=[redacted]&EIO=4``."""
+    path, sep, query = url.partition("?")
+    if not sep:
+        return url
+    parts = []
+    for part in query.split("&"):
+        name, eq, _ = part.partition("=")
+        parts.append(f"{name}={REDACTED}" if eq and name.lower() in SECRET_NAMES else part)
+    return f"{path}?{'&'.join(parts)}"
