@@ -3,9 +3,11 @@
 import asyncio
 import logging
 import time
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+import aiohttp
 import jwt
 import socketio
 
@@ -99,26 +101,43 @@ async def attempt(url: str, case: HandshakeCase, tokens: dict[str, str], refusal
                          auth=auth, namespace=case.namespace, transports=transports)
 
 
+async def until(condition, timeout: float = 3.0) -> None:
+    """Wait for ``condition()`` to hold; fail the test if it does not within ``timeout``."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+@asynccontextmanager
+async def python_client():
+    """A python-socketio client that never reconnects by itself and closes all it opened."""
+    # our own HTTP session: python-engineio leaks its own when a websocket handshake fails
+    async with aiohttp.ClientSession() as http:
+        client = socketio.AsyncClient(reconnection=False, handle_sigint=False, http_session=http)
+        try:
+            yield client
+        finally:
+            await client.shutdown()
+
+
 async def connect(url: str, refusals: RefusalLog, *, headers=None, auth=None,
                   namespace: str = "/", transports: list[str] | None = None) -> Attempt:
-    client = socketio.AsyncClient(reconnection=False, handle_sigint=False)
-    welcomed = asyncio.get_running_loop().create_future()
-    errors = []
-    client.on("welcome", lambda data: welcomed.done() or welcomed.set_result(data),
-              namespace=namespace)
-    client.on("connect_error", errors.append, namespace=namespace)
-    logged_before = len(refusals.codes)
-    try:
-        await client.connect(url, headers=headers or {}, auth=auth, namespaces=[namespace],
-                             transports=transports, wait_timeout=3)
-    except socketio.exceptions.ConnectionError as exc:
-        await client.shutdown()
-        new_codes = refusals.codes[logged_before:]
-        verdict = Verdict(False, reason=new_codes[-1] if new_codes else None)
-        seen = f"connect_error {errors[0]}" if errors and isinstance(errors[0], dict) else str(exc)
-        return Attempt(verdict, seen, connect_error=errors[0] if errors else None)
-    try:
+    async with python_client() as client:
+        welcomed = asyncio.get_running_loop().create_future()
+        errors = []
+        client.on("welcome", lambda data: welcomed.done() or welcomed.set_result(data),
+                  namespace=namespace)
+        client.on("connect_error", errors.append, namespace=namespace)
+        logged_before = len(refusals.codes)
+        try:
+            await client.connect(url, headers=headers or {}, auth=auth, namespaces=[namespace],
+                                 transports=transports, wait_timeout=3)
+        except socketio.exceptions.ConnectionError as exc:
+            new_codes = refusals.codes[logged_before:]
+            verdict = Verdict(False, reason=new_codes[-1] if new_codes else None)
+            error = errors[0] if errors else None
+            seen = f"connect_error {error}" if isinstance(error, dict) else str(exc)
+            return Attempt(verdict, seen, connect_error=error)
         welcome = await asyncio.wait_for(welcomed, 3)
-    finally:
-        await client.shutdown()
-    return Attempt(Verdict(True, welcome["user"], welcome["role"]), "connected", welcome=welcome)
+        return Attempt(Verdict(True, welcome["user"], welcome["role"]), "connected",
+                       welcome=welcome)

@@ -38,40 +38,48 @@ def refusals():
     logger.removeHandler(handler)
 
 
-async def start(app: web.Application) -> tuple[web.AppRunner, str]:
-    """Serve ``app`` on an ephemeral loopback port; the caller stops it with ``stop``."""
-    runner = web.AppRunner(app, shutdown_timeout=1, access_log_class=RedactingAccessLogger)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    return runner, f"http://{host}:{port}"
+class Servers:
+    """Starts real servers on ephemeral loopback ports and stops every one of them."""
 
+    def __init__(self, policy):
+        self.policy = policy
+        self.running: list[tuple[web.AppRunner, object]] = []
 
-async def stop(runner: web.AppRunner) -> None:
-    for key in ("legacy_authorization", "middleware_auth"):
-        module = importlib.import_module(f"{key}.app")
-        if module.IO in runner.app:
-            await runner.app[module.IO].sio.shutdown()
-    await runner.cleanup()
+    async def app(self, name: str, **options) -> str:
+        """One of the two implementations, as ``python -m`` would serve it."""
+        module = importlib.import_module(f"{name}.app")
+        app = module.create_app(policy=self.policy, **options)
+        return await self.serve(app, app[module.IO])
+
+    async def engine(self, io) -> str:
+        """A bare engine (``LegacyServer`` / ``MiddlewareServer``) with the test's own auth."""
+        app = web.Application()
+        io.attach(app)
+        return await self.serve(app, io)
+
+    async def serve(self, app: web.Application, io) -> str:
+        runner = web.AppRunner(app, shutdown_timeout=1, access_log_class=RedactingAccessLogger)
+        await runner.setup()
+        self.running.append((runner, io))
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        return f"http://{host}:{port}"
+
+    async def stop(self) -> None:
+        for runner, io in self.running:
+            await io.sio.shutdown()
+            await runner.cleanup()
 
 
 @pytest.fixture
-async def make_server(policy):
-    """``await make_server(impl, **options)`` -> base URL; every server is stopped at the end."""
-    runners = []
-
-    async def make(name: str, **options) -> str:
-        app = importlib.import_module(f"{name}.app").create_app(policy=policy, **options)
-        runner, url = await start(app)
-        runners.append(runner)
-        return url
-
-    yield make
-    for runner in runners:
-        await stop(runner)
+async def servers(policy):
+    servers = Servers(policy)
+    yield servers
+    await servers.stop()
 
 
 @pytest.fixture
-async def server(impl, make_server) -> str:
-    return await make_server(impl)
+async def server(impl, servers) -> str:
+    """The base URL of a fresh server of the implementation under test."""
+    return await servers.app(impl)
