@@ -3,12 +3,15 @@
 import asyncio
 import re
 import time
+from urllib.parse import urlencode
 
 import aiohttp
 import pytest
 
 from legacy_authorization.server import LegacyServer, origin_allowed
-from tests.client import connect, python_client, until
+from shared.users import USERS
+from tests.cases import CASES
+from tests.client import connect, fill, python_client, until
 
 HANDSHAKE = "/socket.io/?EIO=4&transport=polling"
 
@@ -223,3 +226,12 @@ async def test_a_namespace_refusal_leaves_the_main_connection_up(io, servers, an
         await until(lambda: "/" in client.namespaces)
         assert await client.call("handshake", timeout=3) == "still here"
         assert "/" in client.namespaces and "/admin" not in client.namespaces
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.expected("legacy") not in USERS
+                                  and c.namespace == "/"], ids=lambda c: c.id)
+async def test_the_app_refuses_with_a_bare_403_whatever_the_reason(servers, tokens, case):
+    url = await servers.app("legacy_authorization")
+    query = urlencode(fill(case.query, tokens))
+    status, _, body, _ = await get(f"{url}{HANDSHAKE}&{query}", **fill(case.headers, tokens))
+    assert (status, body) == (403, "handshake unauthorized")

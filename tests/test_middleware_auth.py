@@ -1,0 +1,195 @@
+"""Mechanics only the 1.0+ engine has: the middleware chain, next(err), socket.handshake/data."""
+
+import asyncio
+import re
+import time
+
+import pytest
+
+from middleware_auth.server import MiddlewareServer
+from shared.policy import REFUSALS
+from tests.cases import CASES
+from tests.client import attempt, connect, python_client, until
+
+
+def allow(socket, next):
+    next()
+
+
+def refuse_with(message, data=None):
+    def refuse(socket, next):
+        err = Exception(message)
+        if data is not None:
+            err.data = data
+        next(err)
+
+    return refuse
+
+
+async def greet(socket):
+    await socket.emit("welcome", {"user": socket.data.get("user", "anonymous"), "role": "user"})
+
+
+@pytest.fixture
+def io():
+    io = MiddlewareServer()
+    io.on("connection", greet)
+    return io
+
+
+async def test_middlewares_run_in_registration_order_and_the_first_error_stops_the_chain(
+    io, servers, refusals
+):
+    calls = []
+
+    def record(name, err=None):
+        def middleware(socket, next):
+            calls.append(name)
+            next(err)
+
+        return middleware
+
+    io.use(record("first")).use(record("second", Exception("no"))).use(record("third"))
+    url = await servers.engine(io)
+    result = await connect(url, refusals)
+    assert not result.verdict.accepted
+    assert calls == ["first", "second"]
+
+
+@pytest.mark.parametrize(
+    ("err", "seen"),
+    [
+        (Exception("not authorized"), {"message": "not authorized"}),
+        (refuse_with("not authorized", {"code": "x", "retry": 2}),
+         {"message": "not authorized", "data": {"code": "x", "retry": 2}}),
+        ("a plain string", {"message": ""}),  # a string has no .message, in Socket.IO too
+        ({"message": "objmsg", "data": 1}, {"message": "objmsg", "data": 1}),
+    ],
+    ids=["error", "error-with-data", "string", "error-like-dict"],
+)
+async def test_next_err_becomes_connect_error_with_message_and_data(io, servers, refusals, err,
+                                                                    seen):
+    io.use(err if callable(err) else lambda socket, next: next(err))
+    url = await servers.engine(io)
+    result = await connect(url, refusals)
+    assert not result.verdict.accepted
+    assert result.connect_error == seen
+
+
+async def test_a_middleware_that_raises_is_a_generic_refusal_with_details_in_the_log(
+    io, servers, refusals, caplog
+):
+    def broken(socket, next):
+        raise RuntimeError("secret internal detail")
+
+    io.use(broken)
+    url = await servers.engine(io)
+    result = await connect(url, refusals)
+    assert result.connect_error == {"message": "Authorization failed"}
+    assert "secret internal detail" in caplog.text
+    assert "secret internal detail" not in str(result.connect_error)
+
+
+async def test_a_middleware_that_never_calls_next_is_refused_after_the_timeout(servers, refusals):
+    io = MiddlewareServer(middleware_timeout=0.2)
+    io.use(lambda socket, next: None)
+    url = await servers.engine(io)
+    started = time.monotonic()
+    result = await connect(url, refusals)
+    assert result.connect_error == {"message": "Authorization failed"}
+    assert time.monotonic() - started < 2
+
+
+async def test_async_middlewares_and_socket_data_reach_event_handlers(io, servers, refusals):
+    async def look_up(socket, next):
+        await asyncio.sleep(0.01)
+        socket.data["user"] = "alice"
+        next()
+
+    io.use(look_up)
+    io.on("whoami", lambda socket: asyncio.sleep(0, socket.data["user"]))
+    url = await servers.engine(io)
+    async with python_client() as client:
+        await client.connect(url, wait_timeout=3)
+        assert await client.call("whoami", timeout=3) == "alice"
+
+
+async def test_middlewares_run_once_per_namespace_connection_not_per_request(io, servers,
+                                                                             refusals):
+    calls = []
+
+    def count(socket, next):
+        calls.append(socket.nsp)
+        next()
+
+    io.use(count)
+    io.of("/chat").use(count)
+    url = await servers.engine(io)
+    async with python_client() as client:
+        await client.connect(url, namespaces=["/", "/chat"], wait_timeout=3)
+        await asyncio.sleep(0.3)  # polling requests and the websocket upgrade happen meanwhile
+        assert client.transport() == "websocket"
+    assert sorted(calls) == ["/", "/chat"]
+    await connect(url, refusals)  # a new connection runs the chain again
+    assert sorted(calls) == ["/", "/", "/chat"]
+
+
+async def test_io_use_does_not_run_for_a_client_of_another_namespace(io, servers, refusals):
+    io.use(refuse_with("main namespace only"))
+    io.of("/admin").use(allow).on("connection", greet)
+    url = await servers.engine(io)
+    assert (await connect(url, refusals, namespace="/admin")).verdict.accepted
+    assert not (await connect(url, refusals)).verdict.accepted
+
+
+async def test_socket_handshake_has_the_v4_fields(io, servers):
+    seen = []
+    io.use(lambda socket, next: seen.append(socket.handshake) or next())
+    url = await servers.engine(io)
+    before = time.time_ns() // 1_000_000
+    async with python_client() as client:
+        await client.connect(url + "?foo=bar", auth={"token": "t0k"}, wait_timeout=3,
+                             headers={"X-Demo": "1"})
+    (handshake,) = seen
+    assert list(handshake) == ["headers", "time", "address", "xdomain", "secure", "issued",
+                               "url", "query", "auth"]
+    assert handshake["headers"]["x-demo"] == "1"
+    assert re.fullmatch(r"\w{3} \w{3} \d\d \d{4} \d\d:\d\d:\d\d GMT[+-]\d{4} \(.+\)",
+                        handshake["time"])
+    assert handshake["address"] == "127.0.0.1"  # a string since 1.0, not {address, port}
+    assert handshake["xdomain"] is False and handshake["secure"] is False
+    assert before <= handshake["issued"] <= time.time_ns() // 1_000_000
+    assert handshake["url"].startswith("/socket.io/?foo=bar&transport=polling&EIO=4&t=")
+    assert set(handshake["query"]) == {"foo", "transport", "EIO", "t"}
+    assert handshake["auth"] == {"token": "t0k"}
+
+
+async def test_auth_is_an_empty_object_when_the_client_sends_none(io, servers):
+    seen = []
+    io.use(lambda socket, next: seen.append(socket.handshake["auth"]) or next())
+    url = await servers.engine(io)
+    async with python_client() as client:
+        await client.connect(url, wait_timeout=3)
+    assert seen == [{}]
+
+
+async def test_a_namespace_refusal_leaves_the_main_connection_up(io, servers):
+    io.of("/admin").use(refuse_with("Forbidden namespace", {"code": "forbidden_namespace"}))
+    io.on("handshake", lambda socket: asyncio.sleep(0, "still here"))
+    url = await servers.engine(io)
+    async with python_client() as client:
+        refused = asyncio.get_running_loop().create_future()
+        client.on("connect_error", refused.set_result, namespace="/admin")
+        await client.connect(url, namespaces=["/", "/admin"], wait=False)
+        assert await asyncio.wait_for(refused, 3) == {
+            "message": "Forbidden namespace", "data": {"code": "forbidden_namespace"}}
+        await until(lambda: "/" in client.namespaces)
+        assert await client.call("handshake", timeout=3) == "still here"
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if not c.accepted_as], ids=lambda c: c.id)
+async def test_the_app_tells_the_client_why_in_err_data_code(servers, tokens, refusals, case):
+    url = await servers.app("middleware_auth")
+    result = await attempt(url, case, tokens, refusals)
+    assert result.connect_error == {"message": REFUSALS[case.expect],
+                                    "data": {"code": case.expect}}

@@ -1,0 +1,103 @@
+"""The demo contract both servers keep: /login, welcome, the handshake event, the pages, logs."""
+
+import logging
+
+import aiohttp
+import pytest
+
+from tests.client import python_client, until
+
+SERVER_NAMES = {"legacy_authorization": "legacy", "middleware_auth": "middleware"}
+
+
+async def post_login(url: str, **kwargs) -> tuple[int, dict, aiohttp.ClientResponse]:
+    async with aiohttp.ClientSession() as http, http.post(url + "/login", **kwargs) as response:
+        return response.status, await response.json(), response
+
+
+async def test_login_returns_a_token_and_an_httponly_strict_cookie(server, policy):
+    status, body, response = await post_login(
+        server, json={"username": "bob", "password": "builder"})
+    assert status == 200
+    assert policy.tokens.verify(body["token"])["sub"] == "bob"
+    assert (body["user"], body["role"]) == ("bob", "admin")
+    cookie = response.cookies["token"]
+    assert cookie.value == body["token"]
+    assert cookie["httponly"] and cookie["samesite"] == "Strict" and cookie["path"] == "/"
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [{"username": "alice", "password": "nope"}, {"username": "nobody", "password": "wonderland"}],
+)
+async def test_login_with_bad_credentials_is_401(server, credentials):
+    status, body, response = await post_login(server, json=credentials)
+    assert (status, body) == (401, {"error": "bad_credentials"})
+    assert "token" not in response.cookies
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b"[1, 2]", b'{"username": "alice"}', b'{"username": 1, "password": 2}',
+     b'{"username": "", "password": ""}', b"\xff\xfe", b"{" + b" " * 5000 + b"}"],
+    ids=["not-json", "not-an-object", "missing-password", "not-strings", "empty", "not-utf8",
+         "oversized"],
+)
+async def test_login_with_a_malformed_body_is_400(server, body):
+    status, answer, _ = await post_login(
+        server, data=body, headers={"Content-Type": "application/json"})
+    assert (status, answer) == (400, {"error": "malformed_credentials"})
+
+
+async def test_the_token_from_login_opens_a_socket_that_is_welcomed(impl, server):
+    _, body, _ = await post_login(server, json={"username": "alice", "password": "wonderland"})
+    async with python_client() as client:
+        welcomes = []
+        client.on("welcome", welcomes.append)
+        await client.connect(server, headers={"Authorization": f"Bearer {body['token']}"},
+                             wait_timeout=3)
+        await until(lambda: welcomes)
+        assert welcomes == [{"user": "alice", "role": "user", "server": SERVER_NAMES[impl]}]
+        handshake = await client.call("handshake", timeout=3)
+    assert handshake["headers"]["authorization"] == "[redacted]"
+    assert body["token"] not in str(handshake)
+
+
+async def test_the_handshake_event_shows_each_era_its_own_handshake(impl, server, tokens):
+    from tests.cases import ALICE
+
+    async with python_client() as client:
+        await client.connect(f"{server}?token={tokens[ALICE]}", wait_timeout=3)
+        handshake = await client.call("handshake", timeout=3)
+    assert handshake["query"]["token"] == "[redacted]"
+    assert tokens[ALICE] not in str(handshake)
+    expected_keys = {
+        "legacy_authorization": ["headers", "address", "time", "query", "url", "xdomain",
+                                 "secure", "user", "role"],  # issued is gone once connected
+        "middleware_auth": ["headers", "time", "address", "xdomain", "secure", "issued", "url",
+                            "query", "auth"],
+    }
+    assert list(handshake) == expected_keys[impl]
+
+
+async def test_each_server_serves_its_page(impl, server):
+    titles = {"legacy_authorization": "0.9: global authorization",
+              "middleware_auth": "1.0+: middleware"}
+    async with aiohttp.ClientSession() as http, http.get(server + "/") as response:
+        page = await response.text()
+    assert response.status == 200
+    assert f"<title>{titles[impl]}</title>" in page
+
+
+async def test_no_credential_reaches_the_logs(server, tokens, caplog):
+    from tests.cases import ALICE
+
+    caplog.set_level(logging.DEBUG)
+    async with python_client() as client:
+        await client.connect(f"{server}?username=alice&password=wonderland", wait_timeout=3)
+    async with python_client() as client:
+        await client.connect(f"{server}?token={tokens[ALICE]}", wait_timeout=3)
+    await post_login(server, json={"username": "alice", "password": "wonderland"})
+    assert "GET /socket.io/?username=alice&password=[redacted]" in caplog.text
+    assert "wonderland" not in caplog.text
+    assert tokens[ALICE] not in caplog.text
