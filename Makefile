@@ -4,8 +4,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PAGE_PORT ?= 8080
 LEGACY_PORT ?= 8081
 MIDDLEWARE_PORT ?= 8082
+PAGE := http://$(HOST):$(PAGE_PORT)
+VENDOR := shared/static/vendor/socket.io.min.js
+CHROMIUM ?= /usr/bin/chromium
 
 .DEFAULT_GOAL := help
 
@@ -19,24 +24,41 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(STAMP) ## Create .venv and install the pinned dependencies
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+$(VENDOR): node_modules/.package-lock.json
+	mkdir -p $(dir $@)
+	cp node_modules/socket.io-client/dist/socket.io.min.js $@
+
+install: $(STAMP) $(VENDOR) ## Create .venv, install the pinned Python and npm packages
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	else echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; fi
+
+browser: $(CHROMIUM) ## Install Debian's chromium for the browser tests (root)
 
 # ---- run ----------------------------------------------------------------------------------
-demo: $(STAMP) ## Run both servers side by side (Ctrl-C stops both)
+demo: install ## Both servers and the side-by-side page on $(PAGE)/ (Ctrl-C stops all)
 	@export TOKEN_SECRET=$${TOKEN_SECRET:-$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))')}; \
-	trap 'kill 0' INT TERM; \
-	$(BIN)/python -m legacy_authorization --port $(LEGACY_PORT) & \
-	$(BIN)/python -m middleware_auth --port $(MIDDLEWARE_PORT) & \
+	trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/python -m legacy_authorization --host $(HOST) --port $(LEGACY_PORT) --allow-origin $(PAGE) & \
+	$(BIN)/python -m middleware_auth --host $(HOST) --port $(MIDDLEWARE_PORT) --allow-origin $(PAGE) & \
+	$(BIN)/python -m shared.side_by_side --host $(HOST) --port $(PAGE_PORT) \
+	    --legacy http://$(HOST):$(LEGACY_PORT) --middleware http://$(HOST):$(MIDDLEWARE_PORT) & \
+	sleep 1; echo; echo "  Side by side: $(PAGE)/   legacy: http://$(HOST):$(LEGACY_PORT)/   middleware: http://$(HOST):$(MIDDLEWARE_PORT)/"; echo; \
 	wait
 
-demo-legacy: $(STAMP) ## Run the 0.9-style server alone on $(LEGACY_PORT)
-	$(BIN)/python -m legacy_authorization --port $(LEGACY_PORT)
+demo-legacy: install ## Run the 0.9-style server alone on $(LEGACY_PORT)
+	$(BIN)/python -m legacy_authorization --host $(HOST) --port $(LEGACY_PORT)
 
-demo-middleware: $(STAMP) ## Run the 1.0+-style server alone on $(MIDDLEWARE_PORT)
-	$(BIN)/python -m middleware_auth --port $(MIDDLEWARE_PORT)
+demo-middleware: install ## Run the 1.0+-style server alone on $(MIDDLEWARE_PORT)
+	$(BIN)/python -m middleware_auth --host $(HOST) --port $(MIDDLEWARE_PORT)
 
 # ---- check --------------------------------------------------------------------------------
-test: $(STAMP) lint ## Run everything: lint, the parity suite, engine tests
+test: install browser lint ## Run everything: lint, the parity suite, engine and browser tests
 	$(BIN)/pytest
 
 lint: $(STAMP) ## ruff on every package, tests included
@@ -48,4 +70,4 @@ diff: ## What a migration changes: the two implementations side by side
 clean: ## Remove what the build made
 	rm -rf $(VENV) node_modules site artifacts .pytest_cache .ruff_cache
 
-.PHONY: help install demo demo-legacy demo-middleware test lint diff clean
+.PHONY: help install browser demo demo-legacy demo-middleware test lint diff clean

@@ -1,6 +1,8 @@
 """create_app(): the 0.9-style server, wired: engine + authorization + shared pages."""
 
+from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -15,7 +17,8 @@ IO = web.AppKey("io", LegacyServer)
 
 
 def create_app(*, policy: Policy | None = None, authorization_timeout: float = 10.0,
-               origins: str = "*:*") -> web.Application:
+               allowed_origins: Sequence[str] | None = None) -> web.Application:
+    """``allowed_origins``: the page origins that may connect; None is 0.9's ``*:*``."""
     policy = policy or default_policy()
     # --8<-- [start:wire]
     io = LegacyServer()
@@ -23,10 +26,12 @@ def create_app(*, policy: Policy | None = None, authorization_timeout: float = 1
     io.of("/admin").authorization(auth.make_admin_authorization(policy))
     # --8<-- [end:wire]
     io.set("authorization timeout", authorization_timeout)
-    io.set("origins", origins)
+    if allowed_origins is not None:  # 0.9 spelled them host:port
+        io.set("origins", " ".join(f"{urlsplit(o).hostname}:{urlsplit(o).port or 80}"
+                                   for o in allowed_origins))
     for namespace in (io.sockets, io.of("/admin")):
         namespace.on("connection", welcome).on("handshake", show_handshake)
-    app = create_web_app(server_name=SERVER_NAME, policy=policy,
+    app = create_web_app(server_name=SERVER_NAME, policy=policy, allowed_origins=allowed_origins,
                          templates=Path(__file__).parent / "templates")
     app[IO] = io
     io.attach(app)

@@ -1,5 +1,6 @@
 """create_app(): the 1.0+-style server, wired: engine + middlewares + shared pages."""
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from aiohttp import web
@@ -14,17 +15,20 @@ SERVER_NAME = "middleware"
 IO = web.AppKey("io", MiddlewareServer)
 
 
-def create_app(*, policy: Policy | None = None,
-               middleware_timeout: float = 10.0) -> web.Application:
+def create_app(*, policy: Policy | None = None, middleware_timeout: float = 10.0,
+               allowed_origins: Sequence[str] | None = None) -> web.Application:
+    """``allowed_origins``: the page origins that may connect; None is the same origin only."""
     policy = policy or default_policy()
     # --8<-- [start:wire]
-    io = MiddlewareServer(middleware_timeout=middleware_timeout)
+    io = MiddlewareServer(middleware_timeout=middleware_timeout,
+                          cors_allowed_origins=list(allowed_origins or []) or None,
+                          cors_credentials=True)
     io.use(auth.make_authenticate(policy))
     io.of("/admin").use(auth.make_authenticate(policy)).use(auth.make_require_admin(policy))
     # --8<-- [end:wire]
     for namespace in (io.sockets, io.of("/admin")):
         namespace.on("connection", welcome).on("handshake", show_handshake)
-    app = create_web_app(server_name=SERVER_NAME, policy=policy,
+    app = create_web_app(server_name=SERVER_NAME, policy=policy, allowed_origins=allowed_origins,
                          templates=Path(__file__).parent / "templates")
     app[IO] = io
     io.attach(app)

@@ -1,5 +1,6 @@
-"""The web application both servers share: pages, static files, ``POST /login``."""
+"""The web application both servers share: pages, static files, ``POST /login``, CORS."""
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import aiohttp_jinja2
@@ -12,31 +13,63 @@ from shared.tokens import TokenIssuer, secret_from_environment
 
 SHARED = Path(__file__).parent
 SERVER_NAME = web.AppKey("server_name", str)
+ALLOWED_ORIGINS = web.AppKey("allowed_origins", tuple)
 
 
 def default_policy() -> Policy:
     return Policy(TokenIssuer(secret_from_environment()))
 
 
-def create_web_app(*, server_name: str, policy: Policy, templates: Path) -> web.Application:
-    """A fresh aiohttp app; each server attaches its own Socket.IO engine to it."""
-    app = web.Application(client_max_size=64 * 1024)
+def create_web_app(*, server_name: str, policy: Policy, templates: Path,
+                   allowed_origins: Sequence[str] | None = None) -> web.Application:
+    """A fresh aiohttp app; each server attaches its own Socket.IO engine to it.
+
+    ``allowed_origins``: pages on other origins that may call ``/login`` with credentials
+    (exactly these, never ``*``); None allows only the server's own pages.
+    """
+    app = web.Application(client_max_size=64 * 1024, middlewares=[cors_for_login])
     app[POLICY] = policy
     app[SERVER_NAME] = server_name
-    aiohttp_jinja2.setup(
-        app,
-        loader=jinja2.ChoiceLoader(
-            [jinja2.FileSystemLoader(templates), jinja2.FileSystemLoader(SHARED / "templates")]
-        ),
-        autoescape=True,
-    )
+    app[ALLOWED_ORIGINS] = tuple(allowed_origins or ())
+    setup_templates(app, templates)
     app.router.add_get("/", index)
-    app.router.add_post("/login", login)
-    app.router.add_static("/static/", SHARED / "static")
+    app.router.add_route("*", "/login", login_or_preflight)
+    add_static(app)
     return app
+
+
+def setup_templates(app: web.Application, *folders: Path) -> None:
+    """Each server's own templates first, then the shared ones they extend."""
+    loaders = [jinja2.FileSystemLoader(folder) for folder in (*folders, SHARED / "templates")]
+    aiohttp_jinja2.setup(app, loader=jinja2.ChoiceLoader(loaders), autoescape=True)
+
+
+def add_static(app: web.Application) -> None:
+    app.router.add_static("/static/", SHARED / "static")
 
 
 async def index(request: web.Request) -> web.Response:
     return aiohttp_jinja2.render_template(
-        "index.html", request, {"server_name": request.app[SERVER_NAME]}
+        "index.html", request, {"server_name": request.app[SERVER_NAME], "static": "/static"}
     )
+
+
+async def login_or_preflight(request: web.Request) -> web.StreamResponse:
+    if request.method == "OPTIONS":
+        return web.Response(status=204)
+    if request.method != "POST":
+        raise web.HTTPMethodNotAllowed(request.method, ["POST", "OPTIONS"])
+    return await login(request)
+
+
+@web.middleware
+async def cors_for_login(request: web.Request, handler):
+    response = await handler(request)
+    origin = request.headers.get("Origin")
+    if request.path == "/login" and origin in request.app[ALLOWED_ORIGINS]:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Credentials"] = "true"
+        response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Vary"] = "Origin"
+    return response

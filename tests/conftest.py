@@ -57,18 +57,20 @@ class Servers:
         io.attach(app)
         return await self.serve(app, io)
 
-    async def serve(self, app: web.Application, io) -> str:
+    async def serve(self, app: web.Application, io=None, sock=None) -> str:
+        """Serve on an ephemeral loopback port, or on ``sock`` (a reserved one)."""
         runner = web.AppRunner(app, shutdown_timeout=1, access_log_class=RedactingAccessLogger)
         await runner.setup()
         self.running.append((runner, io))
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        site = web.SockSite(runner, sock) if sock else web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         host, port = runner.addresses[0][:2]
         return f"http://{host}:{port}"
 
     async def stop(self) -> None:
         for runner, io in self.running:
-            await io.sio.shutdown()
+            if io is not None:
+                await io.sio.shutdown()
             await runner.cleanup()
 
 

@@ -1,0 +1,146 @@
+"""The shared client in real Chromium: same verdicts as the Python client, on both servers."""
+
+from dataclasses import dataclass
+
+import pytest
+
+from shared import side_by_side
+from shared.policy import REFUSALS
+from tests.browser.conftest import ARTIFACTS, hosts_contacted, reserve_port
+from tests.cases import ALICE, BOB, CASES, EXPIRED, WRONG_KEY
+from tests.client import Verdict, attempt
+
+pytestmark = pytest.mark.browser
+BY_ID = {case.id: case for case in CASES}
+SERVER_NAMES = {"legacy_authorization": "legacy", "middleware_auth": "middleware"}
+
+
+@dataclass(frozen=True)
+class BrowserCase:
+    """A parity case, as a person does it with the page's form."""
+
+    case_id: str
+    carrier: str
+    username: str = ""
+    password: str = ""
+    token: str | None = None  # a placeholder from tests.cases; else the client logs in
+    cookie: str | None = None  # a placeholder put in the cookie jar beforehand
+    namespace: str = "/"
+
+
+BROWSER_CASES = [
+    BrowserCase("query-password-valid", "query-password", "alice", "wonderland"),
+    BrowserCase("query-password-wrong", "query-password", "alice", "looking-glass"),
+    BrowserCase("query-token-valid", "query-token", token=ALICE),
+    BrowserCase("query-token-expired", "query-token", token=EXPIRED),
+    BrowserCase("header-token-valid", "header", token=ALICE),
+    BrowserCase("header-token-wrong-key", "header", token=WRONG_KEY),
+    BrowserCase("cookie-token-valid", "cookie", "alice", "wonderland"),  # a real /login
+    BrowserCase("cookie-token-expired", "cookie", token=EXPIRED, cookie=EXPIRED),
+    BrowserCase("auth-token-valid", "auth-token", token=ALICE),
+    BrowserCase("auth-password-valid", "auth-password", "bob", "builder"),
+    BrowserCase("auth-token-expired", "auth-token", token=EXPIRED),
+    BrowserCase("admin-as-admin", "query-token", token=BOB, namespace="/admin"),
+    BrowserCase("admin-as-user", "query-token", token=ALICE, namespace="/admin"),
+    BrowserCase("no-credentials", "query-token", "alice", ""),  # /login says 400: no token
+]
+
+
+def seen_in_browser(server: str, code: str, namespace: str) -> dict:
+    """What each era lets the browser see of a refusal (the declared difference)."""
+    if server == "middleware":
+        return {"kind": "connect_error", "message": REFUSALS[code], "data": {"code": code}}
+    if namespace != "/":  # a 0.9 namespace refusal: error packet, reason "unauthorized"
+        return {"kind": "connect_error", "message": "unauthorized", "data": None}
+    return {"kind": "http", "status": 403, "body": "handshake unauthorized"}
+
+
+async def connect_in_page(page, pane: str, request: dict) -> dict:
+    return await page.evaluate("([pane, request]) => handshakeDemo.connect(pane, request)",
+                               [pane, request])
+
+
+@pytest.mark.parametrize("bcase", BROWSER_CASES, ids=lambda b: b.case_id)
+async def test_the_browser_verdict_equals_the_python_client_verdict(
+    impl, server, context, tokens, refusals, bcase
+):
+    case = BY_ID[bcase.case_id]
+    python_verdict = (await attempt(server, case, tokens, refusals)).verdict
+    if bcase.cookie:
+        await context.add_cookies([{"name": "token", "value": tokens[bcase.cookie],
+                                    "url": server, "httpOnly": True}])
+    page = await context.new_page()
+    await page.goto(server + "/")
+    logged_before = len(refusals.codes)
+    seen = await connect_in_page(page, SERVER_NAMES[impl], {
+        "carrier": bcase.carrier, "username": bcase.username, "password": bcase.password,
+        "token": tokens[bcase.token] if bcase.token else None, "namespace": bcase.namespace,
+    })
+    if seen["accepted"]:
+        browser_verdict = Verdict(True, seen["user"], seen["role"])
+    else:
+        browser_verdict = Verdict(False, reason=refusals.codes[-1]
+                                  if len(refusals.codes) > logged_before else None)
+        expected_view = seen_in_browser(SERVER_NAMES[impl], browser_verdict.reason,
+                                        bcase.namespace)
+        assert {key: seen[key] for key in expected_view} == expected_view
+    assert browser_verdict == python_verdict
+    assert browser_verdict == Verdict.expected(case.expected(SERVER_NAMES[impl]))
+    assert hosts_contacted(context.requests) == {"127.0.0.1"}
+
+
+@pytest.fixture
+async def side_by_side_page(servers, policy):
+    """Both servers plus the side-by-side page on its own origin, as `make demo` runs them."""
+    sock = reserve_port()
+    page_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    urls = {name: await servers.app(impl, allowed_origins=[page_url])
+            for impl, name in SERVER_NAMES.items()}
+    await servers.serve(side_by_side.create_app(**urls), sock=sock)
+    return page_url, urls
+
+
+async def verdicts(page) -> dict[str, str]:
+    await page.wait_for_function(
+        "[...document.querySelectorAll('.verdict')].every(v => v.dataset.accepted)")
+    return {name: await page.text_content(f"[data-pane={name}] .verdict")
+            for name in ("legacy", "middleware")}
+
+
+@pytest.mark.parametrize("carrier", ["query-password", "cookie", "auth-token"])
+async def test_side_by_side_good_credentials_are_accepted_by_both(side_by_side_page, context,
+                                                                  carrier):
+    page_url, _ = side_by_side_page
+    page = await context.new_page()
+    await page.goto(page_url + "/")
+    await page.select_option("#carrier", carrier)
+    await page.click("text=Connect both")
+    expected = "Accepted as alice (user)"
+    if carrier == "auth-token":  # 0.9 had no auth payload: the declared difference
+        assert await verdicts(page) == {"legacy": "Refused: HTTP 403 handshake unauthorized",
+                                        "middleware": expected}
+    else:
+        assert await verdicts(page) == {"legacy": expected, "middleware": expected}
+    assert hosts_contacted(context.requests) == {"127.0.0.1"}
+
+
+async def test_side_by_side_bad_credentials_are_refused_by_both_each_in_its_style(
+    side_by_side_page, context
+):
+    page_url, urls = side_by_side_page
+    page = await context.new_page()
+    await page.goto(page_url + "/")
+    await page.fill("#password", "looking-glass")
+    await page.get_by_role("button", name="Connect both").click()
+    assert await verdicts(page) == {
+        "legacy": "Refused: HTTP 403 handshake unauthorized",
+        "middleware": "Refused: Invalid credentials (bad_credentials)",
+    }
+    assert await page.is_visible("[data-pane=middleware] .retry")
+    await page.wait_for_timeout(1500)  # long enough for v4's backoff to have retried
+    legacy_handshakes = [u for u in context.requests
+                         if u.startswith(urls["legacy"] + "/socket.io/")]
+    assert len(legacy_handshakes) == 1, "the client must stop after a refused HTTP handshake"
+    assert hosts_contacted(context.requests) == {"127.0.0.1"}
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=ARTIFACTS / "side-by-side.png", full_page=True)
