@@ -62,7 +62,7 @@ test: install browser lint ## Run everything: lint, the parity suite, engine and
 	$(BIN)/pytest
 
 lint: $(STAMP) ## ruff on every package, tests included
-	$(BIN)/ruff check legacy_authorization middleware_auth shared tests
+	$(BIN)/ruff check legacy_authorization middleware_auth migration_kit shared tests
 
 diff: ## What a migration changes: the two implementations side by side
 	-diff -ru --exclude=__pycache__ legacy_authorization middleware_auth

@@ -1,6 +1,6 @@
 """create_app(): the 1.0+-style server, wired: engine + middlewares + shared pages."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from aiohttp import web
@@ -9,28 +9,34 @@ from middleware_auth import auth
 from middleware_auth.server import MiddlewareServer
 from shared.handshake import redacted
 from shared.policy import Policy
-from shared.web import create_web_app, default_policy
+from shared.web import ENGINE, create_web_app, default_policy
 
 SERVER_NAME = "middleware"
-IO = web.AppKey("io", MiddlewareServer)
+
+
+# --8<-- [start:wire]
+def wire(io: MiddlewareServer, policy: Policy) -> None:
+    """1.0+: a chain per namespace; io.use() does not run for a client of /admin."""
+    io.use(auth.make_authenticate(policy))
+    io.of("/admin").use(auth.make_authenticate(policy)).use(auth.make_require_admin(policy))
+# --8<-- [end:wire]
 
 
 def create_app(*, policy: Policy | None = None, middleware_timeout: float = 10.0,
-               allowed_origins: Sequence[str] | None = None) -> web.Application:
-    """``allowed_origins``: the page origins that may connect; None is the same origin only."""
+               allowed_origins: Sequence[str] | None = None,
+               wiring: Callable[[MiddlewareServer, Policy], None] = wire) -> web.Application:
+    """``allowed_origins``: the page origins that may connect; None is the same origin only.
+    ``wiring``: how authorization is wired (the migration guide's steps pass their own)."""
     policy = policy or default_policy()
-    # --8<-- [start:wire]
     io = MiddlewareServer(middleware_timeout=middleware_timeout,
                           cors_allowed_origins=list(allowed_origins or []) or None,
                           cors_credentials=True)
-    io.use(auth.make_authenticate(policy))
-    io.of("/admin").use(auth.make_authenticate(policy)).use(auth.make_require_admin(policy))
-    # --8<-- [end:wire]
+    wiring(io, policy)
     for namespace in (io.sockets, io.of("/admin")):
         namespace.on("connection", welcome).on("handshake", show_handshake)
     app = create_web_app(server_name=SERVER_NAME, policy=policy, allowed_origins=allowed_origins,
                          templates=Path(__file__).parent / "templates")
-    app[IO] = io
+    app[ENGINE] = io
     io.attach(app)
     return app
 

@@ -37,11 +37,13 @@ def handshake_of(request: web.Request, auth) -> dict:
 
 
 class MiddlewareSocket(Socket):
-    """A v4 server socket: ``handshake``, plus ``data`` for what middlewares learn."""
+    """A v4 server socket: ``handshake``, ``data`` for what middlewares learn, and ``request``
+    (the first HTTP request of the connection, as ``socket.request`` in Socket.IO)."""
 
-    def __init__(self, sio, sid, nsp, handshake):
+    def __init__(self, sio, sid, nsp, handshake, request):
         super().__init__(sio, sid, nsp, handshake)
         self.data: dict = {}
+        self.request = request
 
 
 def connect_error(err) -> socketio.exceptions.ConnectionRefusedError:
@@ -132,8 +134,9 @@ class MiddlewareServer:
     async def _join(self, namespace: MiddlewareNamespace, sid: str, environ: dict, auth):
         """The client's CONNECT for one namespace: build the socket, run the chain."""
         try:
-            handshake = handshake_of(environ["aiohttp.request"], auth)
-            socket = MiddlewareSocket(self.sio, sid, namespace.name, handshake)
+            request = environ["aiohttp.request"]
+            socket = MiddlewareSocket(self.sio, sid, namespace.name, handshake_of(request, auth),
+                                      request)
             err = await run_middlewares(namespace.fns, socket, self.middleware_timeout)
         except TimeoutError:
             log.warning("middleware chain of %s did not call next() in time", namespace.name)

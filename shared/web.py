@@ -14,6 +14,7 @@ from shared.tokens import TokenIssuer, secret_from_environment
 SHARED = Path(__file__).parent
 SERVER_NAME = web.AppKey("server_name", str)
 ALLOWED_ORIGINS = web.AppKey("allowed_origins", tuple)
+ENGINE = web.AppKey("engine", object)  # the server's LegacyServer or MiddlewareServer
 
 
 def default_policy() -> Policy:

@@ -7,6 +7,7 @@ import pytest
 from aiohttp import web
 
 from shared.access_log import RedactingAccessLogger
+from shared.web import ENGINE
 from tests.client import RefusalLog, make_policy, mint_tokens
 
 IMPLEMENTATIONS = ["legacy_authorization", "middleware_auth"]
@@ -47,9 +48,12 @@ class Servers:
 
     async def app(self, name: str, **options) -> str:
         """One of the two implementations, as ``python -m`` would serve it."""
-        module = importlib.import_module(f"{name}.app")
-        app = module.create_app(policy=self.policy, **options)
-        return await self.serve(app, app[module.IO])
+        return await self.create(importlib.import_module(f"{name}.app").create_app, **options)
+
+    async def create(self, create_app, *args, **options) -> str:
+        """Any app factory of the project's, with the test policy."""
+        app = create_app(*args, policy=self.policy, **options)
+        return await self.serve(app, app[ENGINE])
 
     async def engine(self, io) -> str:
         """A bare engine (``LegacyServer`` / ``MiddlewareServer``) with the test's own auth."""
