@@ -10,6 +10,8 @@ LEGACY_PORT ?= 8081
 MIDDLEWARE_PORT ?= 8082
 PAGE := http://$(HOST):$(PAGE_PORT)
 VENDOR := shared/static/vendor/socket.io.min.js
+MERMAID := docs/javascripts/mermaid.min.js
+export NO_MKDOCS_2_WARNING := 1
 CHROMIUM ?= /usr/bin/chromium
 
 .DEFAULT_GOAL := help
@@ -32,7 +34,11 @@ $(VENDOR): node_modules/.package-lock.json
 	mkdir -p $(dir $@)
 	cp node_modules/socket.io-client/dist/socket.io.min.js $@
 
-install: $(STAMP) $(VENDOR) ## Create .venv, install the pinned Python and npm packages
+$(MERMAID): node_modules/.package-lock.json
+	mkdir -p $(dir $@)
+	cp node_modules/mermaid/dist/mermaid.min.js $@
+
+install: $(STAMP) $(VENDOR) $(MERMAID) ## Create .venv, install the pinned Python and npm packages
 
 $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
@@ -58,11 +64,18 @@ demo-middleware: install ## Run the 1.0+-style server alone on $(MIDDLEWARE_PORT
 	$(BIN)/python -m middleware_auth --host $(HOST) --port $(MIDDLEWARE_PORT)
 
 # ---- check --------------------------------------------------------------------------------
-test: install browser lint ## Run everything: lint, the parity suite, engine and browser tests
+test: install browser lint docs ## Run everything: lint, docs, the parity suite, engine and browser tests
 	$(BIN)/pytest
 
+docs: install ## Build the site with --strict (tables generated from real connections first)
+	$(BIN)/python -m tests.report docs/generated
+	$(BIN)/mkdocs build --strict --quiet
+
+docs-serve: docs ## Serve the site on http://127.0.0.1:8000/ with live reload
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
 lint: $(STAMP) ## ruff on every package, tests included
-	$(BIN)/ruff check legacy_authorization middleware_auth migration_kit shared tests
+	$(BIN)/ruff check legacy_authorization middleware_auth migration_kit shared tests examples
 
 diff: ## What a migration changes: the two implementations side by side
 	-diff -ru --exclude=__pycache__ legacy_authorization middleware_auth
@@ -70,4 +83,4 @@ diff: ## What a migration changes: the two implementations side by side
 clean: ## Remove what the build made
 	rm -rf $(VENV) node_modules site artifacts .pytest_cache .ruff_cache
 
-.PHONY: help install browser demo demo-legacy demo-middleware test lint diff clean
+.PHONY: help install browser docs docs-serve demo demo-legacy demo-middleware test lint diff clean

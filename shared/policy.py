@@ -61,6 +61,7 @@ class Presented:
     problem: str | None = None
 
 
+# --8<-- [start:carriers]
 def credentials_in(
     query: Mapping[str, object], headers: Mapping[str, str], auth: object = None
 ) -> list[Presented]:
@@ -97,6 +98,7 @@ def credentials_in(
     elif auth is not None:
         found.append(Presented("auth", problem="auth is not an object"))
     return found
+# --8<-- [end:carriers]
 
 
 def _problem_with(value: object) -> str | None:

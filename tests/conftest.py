@@ -1,14 +1,11 @@
 """Both implementations, through one fixture: every test runs against each real server."""
 
-import importlib
 import logging
 
 import pytest
-from aiohttp import web
 
-from shared.access_log import RedactingAccessLogger
-from shared.web import ENGINE
 from tests.client import RefusalLog, make_policy, mint_tokens
+from tests.servers import Servers
 
 IMPLEMENTATIONS = ["legacy_authorization", "middleware_auth"]
 IDS = ["legacy", "middleware"]
@@ -37,45 +34,6 @@ def refusals():
     logger.setLevel(logging.INFO)
     yield handler
     logger.removeHandler(handler)
-
-
-class Servers:
-    """Starts real servers on ephemeral loopback ports and stops every one of them."""
-
-    def __init__(self, policy):
-        self.policy = policy
-        self.running: list[tuple[web.AppRunner, object]] = []
-
-    async def app(self, name: str, **options) -> str:
-        """One of the two implementations, as ``python -m`` would serve it."""
-        return await self.create(importlib.import_module(f"{name}.app").create_app, **options)
-
-    async def create(self, create_app, *args, **options) -> str:
-        """Any app factory of the project's, with the test policy."""
-        app = create_app(*args, policy=self.policy, **options)
-        return await self.serve(app, app[ENGINE])
-
-    async def engine(self, io) -> str:
-        """A bare engine (``LegacyServer`` / ``MiddlewareServer``) with the test's own auth."""
-        app = web.Application()
-        io.attach(app)
-        return await self.serve(app, io)
-
-    async def serve(self, app: web.Application, io=None, sock=None) -> str:
-        """Serve on an ephemeral loopback port, or on ``sock`` (a reserved one)."""
-        runner = web.AppRunner(app, shutdown_timeout=1, access_log_class=RedactingAccessLogger)
-        await runner.setup()
-        self.running.append((runner, io))
-        site = web.SockSite(runner, sock) if sock else web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = runner.addresses[0][:2]
-        return f"http://{host}:{port}"
-
-    async def stop(self) -> None:
-        for runner, io in self.running:
-            if io is not None:
-                await io.sio.shutdown()
-            await runner.cleanup()
 
 
 @pytest.fixture

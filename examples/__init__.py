@@ -1,0 +1,1 @@
+"""Small runnable examples the docs show with their output (tests run them)."""

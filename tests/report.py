@@ -1,0 +1,111 @@
+"""Generate the docs' tables from real connections: ``python -m tests.report docs/generated``.
+
+- ``parity-table.md``: every case of tests/cases.py against both servers, as the suite runs it.
+- ``handshake-*.md``: what each era's server sees of one real connection, field by field.
+Nothing here is kept by hand: ``make docs`` writes these files before every build.
+"""
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
+import socketio
+
+from legacy_authorization.server import LegacyServer
+from middleware_auth.server import MiddlewareServer
+from shared.handshake import redacted, redacted_url
+from tests.cases import ALICE, CASES
+from tests.client import RefusalLog, attempt, make_policy, mint_tokens, python_client
+from tests.servers import Servers
+
+SERVERS = {"legacy": "legacy_authorization", "middleware": "middleware_auth"}
+
+
+def cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+async def parity_table(servers: Servers, tokens: dict[str, str], refusals: RefusalLog) -> str:
+    urls = {name: await servers.app(impl) for name, impl in SERVERS.items()}
+    rows = ["| case | carrier | namespace | 0.9: global authorization | 1.0+: middleware | same? |",
+            "|---|---|---|---|---|---|"]
+    for case in CASES:
+        results = {name: await attempt(url, case, tokens, refusals) for name, url in urls.items()}
+        legacy, middleware = (results[name] for name in SERVERS)
+        same = "yes" if legacy.verdict == middleware.verdict else f"by design: {case.note}"
+        rows.append("| " + " | ".join(cell(value) for value in (
+            f"`{case.id}`", case.carrier, f"`{case.namespace}`",
+            f"{legacy.verdict}<br><small>{legacy.seen}</small>",
+            f"{middleware.verdict}<br><small>{middleware.seen}</small>", same)) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def type_name(value) -> str:
+    return {dict: "dict", list: "list", str: "str", int: "int", bool: "bool",
+            type(None): "None"}.get(type(value), type(value).__name__)
+
+
+def field_table(fields: dict) -> str:
+    rows = ["| field | Python type | example from a real connection |", "|---|---|---|"]
+    for key, value in fields.items():
+        example = json.dumps(value, ensure_ascii=False)
+        if len(example) > 160:
+            example = example[:157] + "…"
+        rows.append(f"| `{key}` | `{type_name(value)}` | `{cell(example)}` |")
+    return "\n".join(rows) + "\n"
+
+
+async def handshakes(servers: Servers, token: str) -> dict[str, str]:
+    """Connect the same client to a recording server of each kind; tabulate what each saw."""
+    seen: dict[str, dict] = {}
+
+    legacy = LegacyServer()
+    legacy.set("authorization",
+               lambda hd, cb: seen.setdefault("legacy", dict(hd)) and cb(None, True))
+    middleware = MiddlewareServer()
+    middleware.use(lambda socket, next: seen.setdefault("middleware", dict(socket.handshake))
+                   and next())
+    plain = socketio.AsyncServer(async_mode="aiohttp")
+
+    async def connect(sid, environ, auth):
+        fields = {k: v for k, v in environ.items()
+                  if (isinstance(v, str) and not k.startswith("wsgi.")) or k == "wsgi.url_scheme"}
+        fields["QUERY_STRING"] = redacted_url("?" + fields["QUERY_STRING"])[1:]
+        fields["RAW_URI"] = redacted_url(fields["RAW_URI"])
+        seen.setdefault("environ", fields)
+        seen.setdefault("auth", {"auth": auth})
+
+    plain.on("connect", connect)
+    plain_engine = type("Plain", (), {"sio": plain, "attach": lambda _, app: plain.attach(app)})()
+    for io in (legacy, middleware, plain_engine):
+        url = await servers.engine(io)
+        async with python_client() as client:
+            await client.connect(f"{url}?token={token}&foo=bar", auth={"token": token},
+                                 headers={"X-Requested-With": "docs"}, wait_timeout=3)
+    return {name: field_table(redacted(fields)) for name, fields in seen.items()}
+
+
+async def main(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    refusals = RefusalLog()
+    logger = logging.getLogger("handshake")
+    logger.addHandler(refusals)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False  # the table is the output, not a log line per refusal
+    policy = make_policy()
+    tokens = mint_tokens(policy.tokens)
+    servers = Servers(policy)
+    try:
+        (folder / "parity-table.md").write_text(await parity_table(servers, tokens, refusals))
+        for name, table in (await handshakes(servers, tokens[ALICE])).items():
+            (folder / f"handshake-{name}.md").write_text(table)
+    finally:
+        await servers.stop()
+    print(f"wrote {len(list(folder.glob('*.md')))} tables to {folder}")
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING)
+    asyncio.run(main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/generated")))
