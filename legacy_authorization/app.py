@@ -2,14 +2,15 @@
 
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from legacy_authorization import auth
 from legacy_authorization.server import LegacyServer
 from shared.handshake import redacted
+from shared.login import SESSIONS
 from shared.policy import Policy
+from shared.sessions import LiveSessions
 from shared.web import ENGINE, create_web_app, default_policy
 
 SERVER_NAME = "legacy"
@@ -25,29 +26,34 @@ def wire(io: LegacyServer, policy: Policy) -> None:
 
 def create_app(*, policy: Policy | None = None, authorization_timeout: float = 10.0,
                allowed_origins: Sequence[str] | None = None) -> web.Application:
-    """``allowed_origins``: the page origins that may connect; None is 0.9's ``*:*``."""
+    """``allowed_origins``: other page origins that may connect; None: the server's own only.
+    The shared origin guard decides, for both servers; 0.9's own ``origins`` setting stays
+    at its default ``*:*`` behind it."""
     policy = policy or default_policy()
     io = LegacyServer()
     io.set("authorization timeout", authorization_timeout)
-    if allowed_origins is not None:  # 0.9 spelled them host:port
-        io.set("origins", " ".join(f"{urlsplit(o).hostname}:{urlsplit(o).port or 80}"
-                                   for o in allowed_origins))
     wire(io, policy)
-    for namespace in (io.sockets, io.of("/admin")):
-        namespace.on("connection", welcome).on("handshake", show_handshake)
     app = create_web_app(server_name=SERVER_NAME, policy=policy, allowed_origins=allowed_origins,
                          templates=Path(__file__).parent / "templates")
+    sessions = app[SESSIONS]
+    for namespace in (io.sockets, io.of("/admin")):
+        namespace.on("connection", on_connection(sessions)).on("handshake", show_handshake)
+        namespace.on("disconnect", sessions.disconnected)
     app[ENGINE] = io
     io.attach(app)
     return app
 
 
-# --8<-- [start:connection]
-async def welcome(socket):
-    """Who is this? 0.9 apps read what authorization put on socket.handshake."""
-    identity = {"user": socket.handshake["user"], "role": socket.handshake["role"]}
-    await socket.emit("welcome", {**identity, "server": SERVER_NAME})
-# --8<-- [end:connection]
+def on_connection(sessions: LiveSessions):
+    # --8<-- [start:connection]
+    async def welcome(socket):
+        """Who is this? 0.9 apps read what authorization put on socket.handshake."""
+        sessions.track(socket, socket.handshake)  # ended when its token expires or is revoked
+        identity = {"user": socket.handshake["user"], "role": socket.handshake["role"]}
+        await socket.emit("welcome", {**identity, "server": SERVER_NAME})
+    # --8<-- [end:connection]
+
+    return welcome
 
 
 async def show_handshake(socket, *args):

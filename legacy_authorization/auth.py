@@ -11,11 +11,11 @@ def make_authorization(policy: Policy):
     async def authorization(handshake_data, callback):
         """Runs once per connection, on the HTTP handshake, before any socket exists."""
         presented = credentials_in(handshake_data["query"], handshake_data["headers"])
-        verdict = await policy.authenticate(presented)
+        client = handshake_data["address"]["address"]
+        verdict = await policy.authenticate(presented, client=client)
         if isinstance(verdict, Refusal):
             return callback(None, False)  # 403 "handshake unauthorized"; the reason stays here
-        handshake_data["user"] = verdict.user  # in place: this object becomes socket.handshake
-        handshake_data["role"] = verdict.role
+        handshake_data.update(verdict.as_dict())  # in place: this becomes socket.handshake
         callback(None, True)
     # --8<-- [end:authorize]
 

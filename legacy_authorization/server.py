@@ -16,7 +16,13 @@ import socketio
 from aiohttp import web
 
 from shared.handshake import epoch_ms, js_date_string, node_headers, node_query
-from shared.sockets import Namespace, Socket
+from shared.sockets import (
+    MAX_PACKET_BYTES,
+    Namespace,
+    Socket,
+    refuse_oversized_posts,
+    refuse_undecodable_packets,
+)
 
 log = logging.getLogger("handshake.legacy")
 
@@ -108,8 +114,10 @@ class LegacyServer:
             async_mode="aiohttp",
             cors_allowed_origins=self._engine_origin_allowed,
             cors_credentials=True,
+            max_http_buffer_size=MAX_PACKET_BYTES,
             **sio_options,
         )
+        refuse_undecodable_packets(self.sio)
         self.namespaces: dict[str, SocketNamespace] = {}
         self.sockets = self.of("/")  # io.sockets
 
@@ -137,7 +145,7 @@ class LegacyServer:
         return self.namespaces[name]
 
     def attach(self, app: web.Application) -> None:
-        app.middlewares.append(self._handshake_gate)
+        app.middlewares.extend([refuse_oversized_posts(self.path), self._handshake_gate])
         self.sio.attach(app, socketio_path=self.path)
 
     # --8<-- [start:gate]

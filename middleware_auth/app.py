@@ -8,7 +8,9 @@ from aiohttp import web
 from middleware_auth import auth
 from middleware_auth.server import MiddlewareServer
 from shared.handshake import redacted
+from shared.login import SESSIONS
 from shared.policy import Policy
+from shared.sessions import LiveSessions
 from shared.web import ENGINE, create_web_app, default_policy
 
 SERVER_NAME = "middleware"
@@ -25,28 +27,34 @@ def wire(io: MiddlewareServer, policy: Policy) -> None:
 def create_app(*, policy: Policy | None = None, middleware_timeout: float = 10.0,
                allowed_origins: Sequence[str] | None = None,
                wiring: Callable[[MiddlewareServer, Policy], None] = wire) -> web.Application:
-    """``allowed_origins``: the page origins that may connect; None is the same origin only.
+    """``allowed_origins``: other page origins that may connect; None: the server's own only.
     ``wiring``: how authorization is wired (the migration guide's steps pass their own)."""
     policy = policy or default_policy()
     io = MiddlewareServer(middleware_timeout=middleware_timeout,
                           cors_allowed_origins=list(allowed_origins or []) or None,
                           cors_credentials=True)
     wiring(io, policy)
-    for namespace in (io.sockets, io.of("/admin")):
-        namespace.on("connection", welcome).on("handshake", show_handshake)
     app = create_web_app(server_name=SERVER_NAME, policy=policy, allowed_origins=allowed_origins,
                          templates=Path(__file__).parent / "templates")
+    sessions = app[SESSIONS]
+    for namespace in (io.sockets, io.of("/admin")):
+        namespace.on("connection", on_connection(sessions)).on("handshake", show_handshake)
+        namespace.on("disconnect", sessions.disconnected)
     app[ENGINE] = io
     io.attach(app)
     return app
 
 
-# --8<-- [start:connection]
-async def welcome(socket):
-    """Who is this? 1.0+ apps read what the middlewares put on socket.data."""
-    identity = {"user": socket.data["user"], "role": socket.data["role"]}
-    await socket.emit("welcome", {**identity, "server": SERVER_NAME})
-# --8<-- [end:connection]
+def on_connection(sessions: LiveSessions):
+    # --8<-- [start:connection]
+    async def welcome(socket):
+        """Who is this? 1.0+ apps read what the middlewares put on socket.data."""
+        sessions.track(socket, socket.data)  # ended when its token expires or is revoked
+        identity = {"user": socket.data["user"], "role": socket.data["role"]}
+        await socket.emit("welcome", {**identity, "server": SERVER_NAME})
+    # --8<-- [end:connection]
+
+    return welcome
 
 
 async def show_handshake(socket, *args):

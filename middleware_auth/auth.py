@@ -12,13 +12,12 @@ def make_authenticate(policy: Policy):
         """Runs once per namespace connection attempt, when the client's CONNECT arrives."""
         handshake = socket.handshake
         presented = credentials_in(handshake["query"], handshake["headers"], handshake["auth"])
-        verdict = await policy.authenticate(presented)
+        verdict = await policy.authenticate(presented, client=handshake["address"])
         if isinstance(verdict, Refusal):
             err = Exception(verdict.message)  # the client's connect_error: err.message
             err.data = {"code": verdict.code}  # ... and err.data
             return next(err)
-        socket.data["user"] = verdict.user  # socket.data: what later handlers read
-        socket.data["role"] = verdict.role
+        socket.data.update(verdict.as_dict())  # socket.data: what later handlers read
         next()
     # --8<-- [end:authorize]
 

@@ -14,7 +14,13 @@ import socketio
 from aiohttp import web
 
 from shared.handshake import epoch_ms, js_date_string, node_headers, node_query
-from shared.sockets import Namespace, Socket
+from shared.sockets import (
+    MAX_PACKET_BYTES,
+    Namespace,
+    Socket,
+    refuse_oversized_posts,
+    refuse_undecodable_packets,
+)
 
 log = logging.getLogger("handshake.middleware")
 
@@ -104,7 +110,9 @@ class MiddlewareServer:
     def __init__(self, *, path: str = "socket.io", middleware_timeout: float = 10.0, **sio_options):
         self.path = f"/{path.strip('/')}/"
         self.middleware_timeout = middleware_timeout
-        self.sio = socketio.AsyncServer(async_mode="aiohttp", **sio_options)
+        self.sio = socketio.AsyncServer(async_mode="aiohttp", max_http_buffer_size=MAX_PACKET_BYTES,
+                                        **sio_options)
+        refuse_undecodable_packets(self.sio)
         self.namespaces: dict[str, MiddlewareNamespace] = {}
         self.sockets = self.of("/")
 
@@ -128,6 +136,7 @@ class MiddlewareServer:
         return self.namespaces[name]
 
     def attach(self, app: web.Application) -> None:
+        app.middlewares.append(refuse_oversized_posts(self.path))
         self.sio.attach(app, socketio_path=self.path)
 
     # --8<-- [start:chain]

@@ -5,7 +5,10 @@ password in the query would land in every log line (the reason socketio-jwt's RE
 against query tokens). This one writes the same facts with those values redacted.
 """
 
+import logging
+
 from aiohttp.abc import AbstractAccessLogger
+from aiohttp.http_exceptions import HttpProcessingError
 
 from shared.handshake import redacted_url
 
@@ -20,3 +23,22 @@ class RedactingAccessLogger(AbstractAccessLogger):
             response.status,
             duration * 1000,
         )
+
+
+class NoRequestDumps(logging.Filter):
+    """aiohttp logs a request it cannot parse (a request line or header over 8190 bytes) with
+    the first 100 bytes of it, query string included: a token's start would reach the log.
+    Keep the fact, drop the bytes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            record.msg, record.args, record.exc_info = (
+                "refused a malformed HTTP request: %s %s", (error.code, type(error).__name__), None)
+        return True
+
+
+def install_log_filters() -> None:
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, NoRequestDumps) for f in server_log.filters):
+        server_log.addFilter(NoRequestDumps())

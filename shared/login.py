@@ -1,14 +1,13 @@
 """``POST /login``: a username and password in, a signed token (body and cookie) out."""
 
-import logging
-
+import jwt
 from aiohttp import web
 
-from shared.policy import MAX_CREDENTIAL_LENGTH, Policy
-
-log = logging.getLogger("handshake.login")
+from shared.policy import MAX_CREDENTIAL_LENGTH, Policy, Refusal, credentials_in
+from shared.sessions import LiveSessions
 
 POLICY = web.AppKey("policy", Policy)
+SESSIONS = web.AppKey("sessions", LiveSessions)
 MAX_BODY_BYTES = 4096
 
 
@@ -29,10 +28,9 @@ async def login(request: web.Request) -> web.Response:
                for v in (username, password)):
         return error(400, "malformed_credentials")
     policy = request.app[POLICY]
-    identity = await policy.login(username, password)
-    if identity is None:
-        log.info("login refused: bad_credentials", extra={"refusal": "bad_credentials"})
-        return error(401, "bad_credentials")
+    identity = await policy.login(username, password, client=request.remote or "")
+    if isinstance(identity, Refusal):
+        return error(429 if identity.code == "throttled" else 401, identity.code)
     token = policy.tokens.issue(identity.user, identity.role)
     response = web.json_response(
         {"token": token, "user": identity.user, "role": identity.role,
@@ -41,4 +39,22 @@ async def login(request: web.Request) -> web.Response:
     # HttpOnly: page scripts cannot read it; SameSite=Strict: other sites cannot send it.
     response.set_cookie("token", token, httponly=True, samesite="Strict",
                         max_age=policy.tokens.ttl_seconds, path="/")
+    return response
+
+
+async def logout(request: web.Request) -> web.Response:
+    """Revoke the caller's token (cookie or Bearer) and end the sockets opened with it."""
+    policy = request.app[POLICY]
+    presented = [p for p in credentials_in({}, {k.lower(): v for k, v in request.headers.items()})
+                 if p.token]
+    if len(presented) != 1:
+        return error(400, "malformed_credentials")
+    try:
+        claims = policy.tokens.verify(presented[0].token)
+    except jwt.InvalidTokenError:
+        return error(401, "bad_credentials")
+    policy.revoked.add(claims["jti"], claims["exp"])
+    ended = await request.app[SESSIONS].revoke(claims["jti"])
+    response = web.json_response({"revoked": True, "sockets_ended": ended})
+    response.del_cookie("token", path="/")
     return response

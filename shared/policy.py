@@ -7,13 +7,15 @@ rule. Every refusal is logged here, once, with its code and carriers and never a
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 
+from shared.throttle import Throttle
 from shared.tokens import TokenIssuer
 from shared.users import DUMMY_HASH, USERS, User
 
@@ -29,7 +31,13 @@ REFUSALS = {
     "conflicting_credentials": "Credentials name different users",
     "forbidden_namespace": "Forbidden namespace",
     "authorization_error": "Authorization failed",
+    "throttled": "Too many failed attempts, try again later",
+    "revoked_token": "Token revoked",
 }
+
+# Refusals that look like guessing count towards the throttle; a missing or expired
+# credential does not (a page opened before logging in, a token that just ran out).
+GUESSES = {"bad_credentials", "malformed_credentials", "conflicting_credentials"}
 
 # Namespaces that need a role; every other namespace admits any authenticated user.
 NAMESPACE_ROLES = {"/admin": {"admin"}}
@@ -37,8 +45,18 @@ NAMESPACE_ROLES = {"/admin": {"admin"}}
 
 @dataclass(frozen=True)
 class Identity:
+    """Who connected. Two credentials for the same user are the same identity, whatever
+    their expiry; ``expires_at`` (epoch seconds) and ``token_id`` come from a token."""
+
     user: str
     role: str
+    expires_at: float | None = field(default=None, compare=False)
+    token_id: str | None = field(default=None, compare=False)
+
+    def as_dict(self) -> dict:
+        """What the era's socket keeps: on ``handshake_data`` (0.9) or ``socket.data`` (1.0+)."""
+        return {"user": self.user, "role": self.role, "expires_at": self.expires_at,
+                "token_id": self.token_id}
 
 
 @dataclass(frozen=True)
@@ -125,26 +143,58 @@ def _password(carrier: str, username: object, password: object) -> Presented:
     return Presented(carrier, username=username, password=password)
 
 
+class RevokedTokens:
+    """Token ids revoked before they expire (``POST /logout``); each is kept only until the
+    token would have expired anyway, so the set stays bounded."""
+
+    def __init__(self):
+        self._until: dict[str, float] = {}
+
+    def add(self, token_id: str, expires_at: float) -> None:
+        now = time.time()
+        self._until = {t: e for t, e in self._until.items() if e > now}
+        self._until[token_id] = expires_at
+
+    def contains(self, token_id: str | None) -> bool:
+        return token_id is not None and self._until.get(token_id, 0) > time.time()
+
+
 class Policy:
-    def __init__(self, tokens: TokenIssuer, users: Mapping[str, User] = USERS):
+    def __init__(self, tokens: TokenIssuer, users: Mapping[str, User] = USERS,
+                 throttle: Throttle | None = None, revoked: RevokedTokens | None = None):
         self.tokens = tokens
         self.users = users
+        self.throttle = throttle
+        self.revoked = revoked if revoked is not None else RevokedTokens()
         self._hasher = PasswordHasher()
 
-    async def authenticate(self, presented: list[Presented]) -> Identity | Refusal:
-        """All presented credentials must be valid and name the same user (fail closed)."""
+    async def authenticate(self, presented: list[Presented], *,
+                           client: str = "") -> Identity | Refusal:
+        """All presented credentials must be valid and name the same user (fail closed).
+        ``client`` is the peer address the throttle counts failures for."""
         carriers = [p.carrier for p in presented]
+        if self.throttle and await self.throttle.blocked(client):
+            return self._refuse("throttled", carriers)
+        verdict = await self._decide(presented)
+        if isinstance(verdict, Refusal):
+            if self.throttle and verdict.code in GUESSES:
+                await self.throttle.failed(client)
+            return self._refuse(verdict.code, carriers)
+        return verdict
+
+    async def _decide(self, presented: list[Presented]) -> Identity | Refusal:
         if not presented:
-            return self._refuse("missing_credentials", carriers)
+            return Refusal("missing_credentials")
         if any(p.problem for p in presented):
-            return self._refuse("malformed_credentials", carriers)
+            return Refusal("malformed_credentials")
         verdicts = [await self._check(p) for p in presented]
         refusals = [v for v in verdicts if isinstance(v, Refusal)]
         if refusals:
-            return self._refuse(refusals[0].code, carriers)
+            return refusals[0]
         if len(set(verdicts)) > 1:
-            return self._refuse("conflicting_credentials", carriers)
-        return verdicts[0]
+            return Refusal("conflicting_credentials")
+        # the connection lasts as long as the shortest-lived credential presented
+        return min(verdicts, key=lambda v: v.expires_at or float("inf"))
 
     def authorize_namespace(self, identity: Identity, namespace: str) -> Refusal | None:
         allowed = NAMESPACE_ROLES.get(namespace)
@@ -152,10 +202,10 @@ class Policy:
             return self._refuse("forbidden_namespace", [namespace])
         return None
 
-    async def login(self, username: str, password: str) -> Identity | None:
-        """For ``POST /login``: the identity behind a username and password, or None."""
-        verdict = await self._check(Presented("login", username=username, password=password))
-        return verdict if isinstance(verdict, Identity) else None
+    async def login(self, username: str, password: str, *, client: str = "") -> Identity | Refusal:
+        """For ``POST /login``: the identity behind a username and password, or a refusal."""
+        return await self.authenticate(
+            [Presented("login", username=username, password=password)], client=client)
 
     async def _check(self, credential: Presented) -> Identity | Refusal:
         if credential.token is not None:
@@ -183,8 +233,12 @@ class Policy:
             return Refusal("malformed_credentials")
         except jwt.InvalidTokenError:
             return Refusal("bad_credentials")
+        if self.revoked.contains(claims.get("jti")):
+            return Refusal("revoked_token")
         user = self.users.get(claims["sub"])
-        return Identity(user.name, user.role) if user else Refusal("bad_credentials")
+        if not user:
+            return Refusal("bad_credentials")
+        return Identity(user.name, user.role, expires_at=claims["exp"], token_id=claims.get("jti"))
 
     @staticmethod
     def _refuse(code: str, carriers: list[str]) -> Refusal:

@@ -8,8 +8,56 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import socketio
+from aiohttp import web
+from socketio import packet
 
 log = logging.getLogger("handshake.sockets")
+
+# python-engineio's default is 1 MB; an auth payload never needs more than a few hundred bytes.
+MAX_PACKET_BYTES = 64 * 1024
+MALFORMED = {"message": "Malformed credentials", "data": {"code": "malformed_credentials"}}
+
+
+def refuse_undecodable_packets(sio: socketio.AsyncServer) -> None:
+    """Answer a CONNECT whose payload is not JSON (or nested too deep) with a CONNECT_ERROR.
+
+    python-socketio raises while decoding such a packet and sends nothing: the client would
+    wait forever. This wraps its Engine.IO message handler (a private method, so the version
+    is pinned) and refuses instead; any other undecodable packet closes the connection.
+    """
+    handle = sio._handle_eio_message
+
+    async def on_message(eio_sid, data):
+        try:
+            return await handle(eio_sid, data)
+        except (ValueError, RecursionError) as exc:
+            log.info("undecodable packet refused: %s", type(exc).__name__,
+                     extra={"refusal": "malformed_credentials"})
+        if isinstance(data, str) and data.startswith(str(packet.CONNECT)):
+            namespace = data[1:].split(",", 1)[0] if data.startswith("0/") else "/"
+            refusal = sio.packet_class(packet.CONNECT_ERROR, data=MALFORMED, namespace=namespace)
+            await sio.eio.send(eio_sid, refusal.encode())
+        else:  # close without waiting for the send queue to drain (that can wait forever)
+            await sio.eio._get_socket(eio_sid).close(wait=False, abort=True)
+
+    sio.eio.on("message", on_message)
+
+
+def refuse_oversized_posts(path: str):
+    """An aiohttp middleware: a polling POST over MAX_PACKET_BYTES gets 413 at once.
+
+    python-engineio would answer it only after closing the session, which waits for a
+    long-poll that may never come: the client would hang.
+    """
+
+    @web.middleware
+    async def guard(request: web.Request, handler):
+        if request.path == path and (request.content_length or 0) > MAX_PACKET_BYTES:
+            log.info("oversized packet refused (%d bytes)", request.content_length)
+            return web.Response(status=413, text="payload too large")
+        return await handler(request)
+
+    return guard
 
 
 class Socket:

@@ -32,7 +32,8 @@ class TokenIssuer:
 
     def issue(self, user: str, role: str, *, now: float | None = None) -> str:
         issued_at = int(time.time() if now is None else now)
-        claims = {"sub": user, "role": role, "iat": issued_at, "exp": issued_at + self.ttl_seconds}
+        claims = {"sub": user, "role": role, "iat": issued_at, "exp": issued_at + self.ttl_seconds,
+                  "jti": secrets.token_urlsafe(12)}
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> dict:

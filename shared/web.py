@@ -1,5 +1,6 @@
 """The web application both servers share: pages, static files, ``POST /login``, CORS."""
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -7,10 +8,14 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from shared.login import POLICY, login
+from shared.access_log import install_log_filters
+from shared.login import POLICY, SESSIONS, login, logout
 from shared.policy import Policy
+from shared.sessions import LiveSessions
+from shared.throttle import Throttle
 from shared.tokens import TokenIssuer, secret_from_environment
 
+log = logging.getLogger("handshake.web")
 SHARED = Path(__file__).parent
 SERVER_NAME = web.AppKey("server_name", str)
 ALLOWED_ORIGINS = web.AppKey("allowed_origins", tuple)
@@ -18,23 +23,28 @@ ENGINE = web.AppKey("engine", object)  # the server's LegacyServer or Middleware
 
 
 def default_policy() -> Policy:
-    return Policy(TokenIssuer(secret_from_environment()))
+    """What ``python -m`` serves: tokens signed with TOKEN_SECRET, failures throttled."""
+    return Policy(TokenIssuer(secret_from_environment()), throttle=Throttle())
 
 
 def create_web_app(*, server_name: str, policy: Policy, templates: Path,
                    allowed_origins: Sequence[str] | None = None) -> web.Application:
     """A fresh aiohttp app; each server attaches its own Socket.IO engine to it.
 
-    ``allowed_origins``: pages on other origins that may call ``/login`` with credentials
-    (exactly these, never ``*``); None allows only the server's own pages.
+    ``allowed_origins``: pages on other origins that may connect and call ``/login`` with
+    credentials (exactly these, never ``*``); None allows only the server's own pages.
     """
-    app = web.Application(client_max_size=64 * 1024, middlewares=[cors_for_login])
+    install_log_filters()
+    app = web.Application(client_max_size=64 * 1024,
+                          middlewares=[refuse_foreign_origins, cors_for_login])
     app[POLICY] = policy
+    app[SESSIONS] = LiveSessions()
     app[SERVER_NAME] = server_name
     app[ALLOWED_ORIGINS] = tuple(allowed_origins or ())
     setup_templates(app, templates)
     app.router.add_get("/", index)
     app.router.add_route("*", "/login", login_or_preflight)
+    app.router.add_post("/logout", logout)
     add_static(app)
     return app
 
@@ -56,6 +66,7 @@ async def index(request: web.Request) -> web.Response:
 
 
 async def login_or_preflight(request: web.Request) -> web.StreamResponse:
+    """``/login`` answers the CORS preflight a cross-origin JSON POST sends first."""
     if request.method == "OPTIONS":
         return web.Response(status=204)
     if request.method != "POST":
@@ -64,10 +75,25 @@ async def login_or_preflight(request: web.Request) -> web.StreamResponse:
 
 
 @web.middleware
+async def refuse_foreign_origins(request: web.Request, handler):
+    """Cross-site WebSocket hijacking defence: a browser always says which page is calling
+    (``Origin``); one from another site may not connect or log in, whatever cookie it carries.
+    Clients that send no ``Origin`` (not browsers) are not affected."""
+    origin = request.headers.get("Origin")
+    if origin and request.path != "/" and not request.path.startswith("/static/"):
+        same_origin = origin == f"{request.scheme}://{request.host}"
+        if not same_origin and origin not in request.app[ALLOWED_ORIGINS]:
+            log.info("refused origin %s on %s", origin, request.path,
+                     extra={"refusal": "foreign_origin"})
+            return web.Response(status=403, text="origin not allowed")
+    return await handler(request)
+
+
+@web.middleware
 async def cors_for_login(request: web.Request, handler):
     response = await handler(request)
     origin = request.headers.get("Origin")
-    if request.path == "/login" and origin in request.app[ALLOWED_ORIGINS]:
+    if request.path in ("/login", "/logout") and origin in request.app[ALLOWED_ORIGINS]:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Credentials"] = "true"
         response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"

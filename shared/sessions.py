@@ -1,0 +1,69 @@
+"""Live connections do not outlive their credentials.
+
+Neither Socket.IO era re-checked a token once connected (socketio-jwt#38: "once the
+connection is established the token is never verified again"). ``LiveSessions`` ends a socket
+when its token expires or is revoked: it emits ``session_ended`` with a reason the client can
+show, then disconnects it. The client logs in again and reconnects with a fresh token.
+"""
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+
+from shared.policy import REFUSALS
+
+log = logging.getLogger("handshake.sessions")
+
+
+class LiveSessions:
+    def __init__(self):
+        self._timers: dict[object, asyncio.TimerHandle] = {}
+        self._by_token: dict[str, set] = defaultdict(set)
+        self._endings: set[asyncio.Task] = set()
+        self._live: set = set()
+
+    def __len__(self) -> int:
+        return len(self._live)
+
+    def track(self, socket, identity: dict) -> None:
+        """Watch ``socket``; ``identity`` has the ``expires_at`` / ``token_id`` the policy set."""
+        expires_at, token_id = identity.get("expires_at"), identity.get("token_id")
+        self._live.add(socket)
+        if expires_at is not None:
+            delay = max(0.0, expires_at - time.time())
+            self._timers[socket] = asyncio.get_running_loop().call_later(
+                delay, self._end_soon, socket, "expired_token")
+        if token_id:
+            self._by_token[token_id].add(socket)
+
+    def forget(self, socket) -> None:
+        self._live.discard(socket)
+        timer = self._timers.pop(socket, None)
+        if timer:
+            timer.cancel()
+        for token_id in [t for t, sockets in self._by_token.items() if socket in sockets]:
+            self._by_token[token_id].discard(socket)
+            if not self._by_token[token_id]:
+                del self._by_token[token_id]
+
+    async def disconnected(self, socket, reason=None) -> None:
+        """The ``disconnect`` listener: stop watching a socket that has gone."""
+        self.forget(socket)
+
+    async def revoke(self, token_id: str) -> int:
+        """End every live socket that connected with this token; how many there were."""
+        sockets = list(self._by_token.get(token_id, ()))
+        await asyncio.gather(*(self.end(socket, "revoked_token") for socket in sockets))
+        return len(sockets)
+
+    async def end(self, socket, reason: str) -> None:
+        self.forget(socket)
+        log.info("session ended: %s", reason, extra={"session_end": reason})
+        await socket.emit("session_ended", {"reason": reason, "message": REFUSALS[reason]})
+        await socket.disconnect()
+
+    def _end_soon(self, socket, reason: str) -> None:
+        task = asyncio.ensure_future(self.end(socket, reason))
+        self._endings.add(task)
+        task.add_done_callback(self._endings.discard)

@@ -1,0 +1,47 @@
+"""A raw Engine.IO 4 polling client: sends any bytes a hostile client could, and reads the
+answer at whichever level it comes (HTTP status, or the Socket.IO CONNECT / CONNECT_ERROR)."""
+
+import json
+from dataclasses import dataclass
+
+import aiohttp
+from yarl import URL
+
+SEPARATOR = "\x1e"
+
+
+@dataclass(frozen=True)
+class RawAnswer:
+    status: int  # of the handshake request
+    connected: bool = False
+    connect_error: dict | None = None
+    body: str = ""
+
+
+async def raw_handshake(base: str, *, query: str = "", headers=None, auth: str | None = None,
+                        namespace: str = "/", timeout: float = 5) -> RawAnswer:
+    """``query`` is sent as is (percent-encoding included); ``auth`` is raw JSON text."""
+    path = f"{base}/socket.io/?EIO=4&transport=polling" + (f"&{query}" if query else "")
+    client_timeout = aiohttp.ClientTimeout(total=timeout)
+    async with aiohttp.ClientSession(timeout=client_timeout) as http:
+        async with http.get(URL(path, encoded=True), headers=headers or {}) as response:
+            body = await response.text(errors="replace")
+            if response.status != 200:
+                return RawAnswer(response.status, body=body)
+        sid = json.loads(body[1:])["sid"]
+        polled = URL(f"{base}/socket.io/?EIO=4&transport=polling&sid={sid}", encoded=True)
+        prefix = "" if namespace == "/" else f"{namespace},"
+        packet = f"40{prefix}{auth or ''}"
+        async with http.post(polled, data=packet.encode(), headers=headers or {}) as response:
+            if response.status != 200:
+                return RawAnswer(response.status, body=await response.text())
+        async with http.get(polled, headers=headers or {}) as response:
+            packets = (await response.text()).split(SEPARATOR)
+        async with http.post(polled, data=b"1"):  # close the Engine.IO session
+            pass
+    for packet in packets:
+        if packet.startswith(f"40{prefix}"):
+            return RawAnswer(200, connected=True)
+        if packet.startswith(f"44{prefix}"):
+            return RawAnswer(200, connect_error=json.loads(packet[2 + len(prefix):]))
+    return RawAnswer(200, body=SEPARATOR.join(packets))
