@@ -67,6 +67,10 @@ demo-middleware: install ## Run the 1.0+-style server alone on $(MIDDLEWARE_PORT
 test: install browser lint docs ## Run everything: lint, docs, the parity suite, engine and browser tests
 	$(BIN)/pytest
 
+fuzz: install ## Property-based parity at 10,000 examples per property and server (minutes)
+	$(BIN)/pytest tests/test_properties.py tests/test_hardening.py -p no:cacheprovider \
+	    --hypothesis-profile=fuzz --hypothesis-show-statistics --timeout=3600 --load-handshakes=1000
+
 docs: install ## Build the site with --strict (tables generated from real connections first)
 	$(BIN)/python -m tests.report docs/generated
 	$(BIN)/mkdocs build --strict --quiet
@@ -83,4 +87,4 @@ diff: ## What a migration changes: the two implementations side by side
 clean: ## Remove what the build made
 	rm -rf $(VENV) node_modules site artifacts .pytest_cache .ruff_cache
 
-.PHONY: help install browser docs docs-serve demo demo-legacy demo-middleware test lint diff clean
+.PHONY: help install browser fuzz docs docs-serve demo demo-legacy demo-middleware test lint diff clean

@@ -1,5 +1,6 @@
 """Read an aiohttp request the way Node's Socket.IO did, for both eras' handshake objects."""
 
+import re
 import time
 from collections.abc import Mapping
 
@@ -7,6 +8,14 @@ from aiohttp import web
 
 REDACTED = "[redacted]"
 SECRET_NAMES = {"token", "password"}
+# Query values safe to log: Engine.IO's own, in the shapes Engine.IO gives them. Any other
+# value may be a credential sent under another name, so it is hidden (an allow-list).
+SAFE_PARAMS = {
+    "EIO": re.compile(r"\d{1,2}"),
+    "transport": re.compile(r"polling|websocket"),
+    "sid": re.compile(r"[A-Za-z0-9_-]{20}"),
+    "t": re.compile(r"[0-9.]{1,24}"),
+}
 SECRET_HEADERS = {"authorization", "cookie"}
 
 
@@ -58,12 +67,14 @@ def redacted(handshake: Mapping) -> dict:
 
 
 def redacted_url(url: str) -> str:
-    """``/socket.io/?token=abc&EIO=4`` -> ``/socket.io/?token=[redacted]&EIO=4``."""
+    """``/socket.io/?token=abc&EIO=4`` -> ``/socket.io/?token=[redacted]&EIO=4``: every value
+    but Engine.IO's own is hidden (an allow-list: a token may come under any name)."""
     path, sep, query = url.partition("?")
     if not sep:
         return url
     parts = []
     for part in query.split("&"):
-        name, eq, _ = part.partition("=")
-        parts.append(f"{name}={REDACTED}" if eq and name.lower() in SECRET_NAMES else part)
+        name, eq, value = part.partition("=")
+        safe = name in SAFE_PARAMS and SAFE_PARAMS[name].fullmatch(value)
+        parts.append(part if not eq or safe else f"{name}={REDACTED}")
     return f"{path}?{'&'.join(parts)}"

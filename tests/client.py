@@ -19,8 +19,18 @@ from tests.cases import ALICE, BOB, EXPIRED, NO_EXPIRY, UNKNOWN_USER, WRONG_KEY,
 TEST_SECRET = b"test-secret-for-the-parity-suite-only"
 
 
-def make_policy() -> Policy:
-    return Policy(TokenIssuer(TEST_SECRET))
+ISSUED: list[str] = []  # every token the suite's issuers made: none may reach a log
+
+
+class RecordingTokenIssuer(TokenIssuer):
+    def issue(self, user: str, role: str, *, now: float | None = None) -> str:
+        token = super().issue(user, role, now=now)
+        ISSUED.append(token)
+        return token
+
+
+def make_policy(**options) -> Policy:
+    return Policy(RecordingTokenIssuer(TEST_SECRET), **options)
 
 
 def mint_tokens(issuer: TokenIssuer) -> dict[str, str]:
@@ -29,7 +39,8 @@ def mint_tokens(issuer: TokenIssuer) -> dict[str, str]:
         ALICE: issuer.issue("alice", "user"),
         BOB: issuer.issue("bob", "admin"),
         EXPIRED: issuer.issue("alice", "user", now=now - issuer.ttl_seconds - 60),
-        WRONG_KEY: TokenIssuer(b"some-other-secret-entirely-32-bytes-long").issue("alice", "user"),
+        WRONG_KEY: RecordingTokenIssuer(b"some-other-secret-entirely-32-bytes-long").issue(
+            "alice", "user"),
         UNKNOWN_USER: issuer.issue("mallory", "admin"),
         NO_EXPIRY: jwt.encode({"sub": "alice", "iat": int(now)}, issuer.secret, ALGORITHM),
     }

@@ -3,11 +3,27 @@
 import logging
 
 import pytest
+from hypothesis import HealthCheck, settings
 
-from tests.client import RefusalLog, make_policy, mint_tokens
+from tests.client import ISSUED, RefusalLog, make_policy, mint_tokens
 from tests.servers import Servers
 
 IMPLEMENTATIONS = ["legacy_authorization", "middleware_auth"]
+
+
+# Servers are started once per test, not per example: they keep no state between handshakes.
+PROPERTY_SETTINGS = dict(deadline=None, derandomize=False,
+                         suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                HealthCheck.too_slow])
+settings.register_profile("quick", max_examples=40, **PROPERTY_SETTINGS)
+settings.register_profile("fuzz", max_examples=10_000, **PROPERTY_SETTINGS)
+settings.load_profile("quick")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--load-handshakes", type=int, default=1000,
+                     help="concurrent handshakes per server in the load test (make fuzz: 1000)")
+
 IDS = ["legacy", "middleware"]
 
 
@@ -44,6 +60,41 @@ async def servers(policy):
 
 
 @pytest.fixture
+async def both_servers(servers) -> dict[str, str]:
+    return {name: await servers.app(impl) for impl, name in zip(IMPLEMENTATIONS, IDS, strict=True)}
+
+
+@pytest.fixture
 async def server(impl, servers) -> str:
     """The base URL of a fresh server of the implementation under test."""
     return await servers.app(impl)
+
+
+DEMO_PASSWORDS = ["wonderland", "builder"]
+
+
+class EveryRecord(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.texts: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.texts.append(self.format(record))
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_any_log():
+    """Every log record of every test, at every level, must be free of passwords and tokens."""
+    records, root = EveryRecord(), logging.getLogger()
+    level = root.level
+    root.addHandler(records)
+    root.setLevel(logging.DEBUG)
+    issued_before = len(ISSUED)
+    yield
+    root.removeHandler(records)
+    root.setLevel(level)
+    secrets = DEMO_PASSWORDS + ISSUED[issued_before:]
+    leaks = [(secret[:12] + "…", text[:200]) for text in records.texts for secret in secrets
+             if secret in text]
+    assert not leaks, f"secrets in the log: {leaks}"
+settings.register_profile("medium", max_examples=500, **PROPERTY_SETTINGS)

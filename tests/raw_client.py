@@ -16,6 +16,7 @@ class RawAnswer:
     connected: bool = False
     connect_error: dict | None = None
     body: str = ""
+    welcome: dict | None = None  # the app's welcome event, when connected
 
 
 async def raw_handshake(base: str, *, query: str = "", headers=None, auth: str | None = None,
@@ -35,13 +36,24 @@ async def raw_handshake(base: str, *, query: str = "", headers=None, auth: str |
         async with http.post(polled, data=packet.encode(), headers=headers or {}) as response:
             if response.status != 200:
                 return RawAnswer(response.status, body=await response.text())
-        async with http.get(polled, headers=headers or {}) as response:
-            packets = (await response.text()).split(SEPARATOR)
+        packets = []
+        for _ in range(3):  # CONNECT's answer, then the welcome event if it is not with it
+            async with http.get(polled, headers=headers or {}) as response:
+                packets += (await response.text()).split(SEPARATOR)
+            if any(p.startswith(f"44{prefix}") or p.startswith(f'42{prefix}["welcome"')
+                   for p in packets):
+                break
         async with http.post(polled, data=b"1"):  # close the Engine.IO session
             pass
+    return read_answer(packets, prefix)
+
+
+def read_answer(packets: list[str], prefix: str) -> RawAnswer:
+    welcome = next((json.loads(p[2 + len(prefix):])[1] for p in packets
+                    if p.startswith(f'42{prefix}["welcome"')), None)
     for packet in packets:
         if packet.startswith(f"40{prefix}"):
-            return RawAnswer(200, connected=True)
+            return RawAnswer(200, connected=True, welcome=welcome)
         if packet.startswith(f"44{prefix}"):
             return RawAnswer(200, connect_error=json.loads(packet[2 + len(prefix):]))
     return RawAnswer(200, body=SEPARATOR.join(packets))

@@ -98,6 +98,6 @@ async def test_no_credential_reaches_the_logs(server, tokens, caplog):
     async with python_client() as client:
         await client.connect(f"{server}?token={tokens[ALICE]}", wait_timeout=3)
     await post_login(server, json={"username": "alice", "password": "wonderland"})
-    assert "GET /socket.io/?username=alice&password=[redacted]" in caplog.text
+    assert "GET /socket.io/?username=[redacted]&password=[redacted]" in caplog.text
     assert "wonderland" not in caplog.text
     assert tokens[ALICE] not in caplog.text

@@ -120,6 +120,11 @@
       step(pane, `${err.message}: retrying (the server may be down)`);
     });
     socket.on("disconnect", (reason) => step(pane, `disconnected: ${reason}`));
+    // The server ends a live socket whose token expired or was revoked; log in again to go on.
+    socket.on("session_ended", (data) => {
+      step(pane, `session ended by the server: ${data.message} (${data.reason})`);
+      show(pane, { accepted: false, summary: `session ended: ${data.message}` });
+    });
   }
   // --8<-- [end:verdict]
 

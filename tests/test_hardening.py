@@ -1,0 +1,249 @@
+"""Bad input, failure, abuse and secrets: proven for both servers through the same fixture."""
+
+import asyncio
+import json
+
+import aiohttp
+import pytest
+
+from shared.login import SESSIONS
+from shared.throttle import MemoryStore, Throttle
+from shared.tokens import TokenIssuer
+from tests.cases import ALICE, BOB, EXPIRED
+from tests.client import TEST_SECRET, RecordingTokenIssuer, make_policy, python_client, until
+from tests.raw_client import raw_handshake
+
+MALFORMED = {"message": "Malformed credentials", "data": {"code": "malformed_credentials"}}
+
+
+def refused(answer) -> bool:
+    """A clear refusal, at whichever level the server gives it."""
+    return answer.status != 200 or answer.connect_error is not None
+
+
+# --8<-- [start:bad-input]
+BAD_INPUT = {
+    "query-over-the-size-limit": {"query": "token=" + "a" * 9000},
+    "header-over-the-size-limit": {"headers": {"X-Padding": "b" * 9000}},
+    "invalid-percent-encoding": {"query": "token=%zz%"},
+    "invalid-utf8": {"query": "username=alice&password=%ff%fe%fd"},
+    "duplicate-keys": {"query": "token=<alice>&token=<alice>"},
+    "malformed-cookie-header": {"headers": {"Cookie": "token"}},
+    "auth-not-an-object": {"auth": "[1, 2, 3]"},
+    "auth-not-json": {"auth": '{"token": '},
+    "auth-deeply-nested": {"auth": '{"token": ' + "[" * 5000 + "]" * 5000 + "}"},
+    "auth-huge": {"auth": json.dumps({"token": "x" * 100_000})},
+    "token-of-the-wrong-type": {"auth": '{"token": 42}'},
+    "password-of-the-wrong-type": {"auth": '{"username": "alice", "password": ["w"]}'},
+}
+# --8<-- [end:bad-input]
+
+
+@pytest.mark.parametrize("bad", BAD_INPUT.values(), ids=BAD_INPUT.keys())
+async def test_bad_input_is_refused_and_the_server_keeps_serving(server, tokens, bad):
+    bad = {key: value.replace("<alice>", tokens[ALICE]) if isinstance(value, str) else value
+           for key, value in bad.items()}
+    answer = await asyncio.wait_for(raw_handshake(server, **bad), 10)
+    assert refused(answer), answer
+    after = await raw_handshake(server, query=f"token={tokens[ALICE]}")
+    assert after.connected
+
+
+async def test_undecodable_auth_next_to_a_valid_query_token_is_still_refused(server, tokens):
+    """The legacy server ignores ``auth``, but a packet it cannot decode is never accepted."""
+    answer = await raw_handshake(server, query=f"token={tokens[ALICE]}", auth='{"token": ')
+    assert answer.connect_error == MALFORMED
+
+
+@pytest.mark.parametrize(
+    "body", [b"{" + b" " * 70_000 + b"}", b'{"username": "alice", "password": ' + b"[" * 5000],
+    ids=["oversized", "deeply-nested"])
+async def test_login_with_hostile_bodies_is_400_and_the_server_keeps_serving(server, body):
+    async with aiohttp.ClientSession() as http:
+        async with http.post(server + "/login", data=body,
+                             headers={"Content-Type": "application/json"}) as response:
+            assert response.status in (400, 413)
+        async with http.post(server + "/login",
+                             json={"username": "alice", "password": "wonderland"}) as response:
+            assert response.status == 200
+
+
+class BrokenPolicy:
+    """A policy with a bug: every decision raises."""
+
+    tokens = TokenIssuer(TEST_SECRET)
+
+    async def authenticate(self, presented, *, client=""):
+        raise RuntimeError("policy bug")
+
+
+@pytest.mark.parametrize("impl_name", ["legacy_authorization", "middleware_auth"])
+async def test_a_policy_error_is_a_logged_refusal_never_an_accept(servers, tokens, impl_name,
+                                                                  caplog):
+    servers.policy = BrokenPolicy()
+    url = await servers.app(impl_name)
+    answer = await raw_handshake(url, query=f"token={tokens[ALICE]}")
+    assert refused(answer)
+    assert answer.status == 500 or answer.connect_error == {"message": "Authorization failed"}
+    assert "policy bug" in caplog.text
+
+
+# ---- throttling -------------------------------------------------------------------------------
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+async def throttled_server(impl, servers, clock):
+    servers.policy = make_policy(throttle=Throttle(limit=3, window=60, clock=clock))
+    return await servers.app(impl)
+
+
+# --8<-- [start:throttle-test]
+async def test_failed_handshakes_from_one_address_are_throttled(throttled_server, clock):
+    tokens = {ALICE: RecordingTokenIssuer(TEST_SECRET).issue("alice", "user")}
+    for _ in range(3):
+        assert refused(await raw_handshake(throttled_server, query="token=wrong.token.value"))
+    blocked = await raw_handshake(throttled_server, query=f"token={tokens[ALICE]}")
+    assert refused(blocked), "a valid token is refused too while the address is throttled"
+    assert blocked.status == 403 or blocked.connect_error["data"] == {"code": "throttled"}
+    async with aiohttp.ClientSession() as http:
+        credentials = {"username": "alice", "password": "wonderland"}
+        async with http.post(throttled_server + "/login", json=credentials) as response:
+            assert (response.status, await response.json()) == (429, {"error": "throttled"})
+    clock.now += 61  # the window has passed
+    assert (await raw_handshake(throttled_server, query=f"token={tokens[ALICE]}")).connected
+# --8<-- [end:throttle-test]
+
+
+async def test_failed_logins_count_towards_the_throttle(throttled_server):
+    async with aiohttp.ClientSession() as http:
+        statuses = []
+        for _ in range(4):
+            credentials = {"username": "alice", "password": "guess"}
+            async with http.post(throttled_server + "/login", json=credentials) as response:
+                statuses.append(response.status)
+    assert statuses == [401, 401, 401, 429]
+
+
+async def test_missing_and_expired_credentials_do_not_count(throttled_server, tokens):
+    for _ in range(5):
+        assert refused(await raw_handshake(throttled_server))
+        assert refused(await raw_handshake(throttled_server, query=f"token={tokens[EXPIRED]}"))
+    assert (await raw_handshake(throttled_server, query=f"token={tokens[ALICE]}")).connected
+
+
+async def test_the_memory_store_forgets_old_failures_and_stays_bounded():
+    store = MemoryStore(max_keys=100)
+    for address in range(1000):
+        await store.add(f"10.0.0.{address}", now=float(address), window=60)
+    assert len(store.failures) <= 100
+    assert await store.count("10.0.0.999", now=999.0, window=60) == 1
+    assert await store.count("10.0.0.999", now=1060.0, window=60) == 0
+
+
+# ---- origins ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [("http://evil.example", False), ("null", False), ("http://page.example", True), (None, True)],
+    ids=["foreign", "null", "allowed", "none-sent"],
+)
+async def test_only_the_servers_own_and_allowed_origins_may_connect(impl, servers, tokens,
+                                                                   origin, allowed):
+    url = await servers.app(impl, allowed_origins=["http://page.example"])
+    headers = {"Origin": origin} if origin else {}
+    answer = await raw_handshake(url, query=f"token={tokens[ALICE]}", headers=headers)
+    assert answer.connected is allowed
+    async with aiohttp.ClientSession() as http:
+        ws_url = url + f"/socket.io/?EIO=4&transport=websocket&token={tokens[ALICE]}"
+        if allowed:
+            async with http.ws_connect(ws_url, headers=headers) as ws:
+                assert (await ws.receive_str()).startswith("0{")
+        else:
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refusal:
+                await http.ws_connect(ws_url, headers=headers)
+            assert refusal.value.status == 403
+        async with http.post(url + "/login", headers=headers,
+                             json={"username": "alice", "password": "wonderland"}) as response:
+            assert (response.status == 200) is allowed
+
+
+async def test_a_page_of_the_server_itself_is_same_origin(server, tokens):
+    answer = await raw_handshake(server, query=f"token={tokens[ALICE]}",
+                                 headers={"Origin": server})
+    assert answer.connected
+
+
+# ---- live sessions ----------------------------------------------------------------------------
+
+async def test_a_socket_is_ended_when_its_token_expires_and_a_fresh_token_reconnects(
+    impl, servers
+):
+    issuer = RecordingTokenIssuer(TEST_SECRET, ttl_seconds=1)
+    servers.policy = make_policy()
+    url = await servers.app(impl)
+    current = {"token": issuer.issue("alice", "user")}
+    async with python_client() as client:
+        ended, welcomes = [], []
+        client.on("session_ended", ended.append)
+        client.on("welcome", welcomes.append)
+        # a callable: evaluated again on every connection attempt
+        headers = lambda: {"Authorization": f"Bearer {current['token']}"}  # noqa: E731
+        await client.connect(url, headers=headers, wait_timeout=3)
+        await until(lambda: ended, timeout=5)
+        assert ended == [{"reason": "expired_token", "message": "Token expired"}]
+        await until(lambda: not client.connected)
+        current["token"] = servers.policy.tokens.issue("alice", "user")
+        await client.connect(url, headers=headers, wait_timeout=3)
+        await until(lambda: len(welcomes) == 2)
+        assert client.connected
+
+
+async def test_logout_revokes_the_token_everywhere_it_is_connected(server, tokens):
+    token = tokens[BOB]
+    async with python_client() as first, python_client() as second:
+        ended = []
+        for client in (first, second):
+            client.on("session_ended", ended.append)
+            await client.connect(f"{server}?token={token}", wait_timeout=3)
+        async with aiohttp.ClientSession() as http, http.post(server + "/logout",
+                             headers={"Authorization": f"Bearer {token}"}) as response:
+            assert await response.json() == {"revoked": True, "sockets_ended": 2}
+        await until(lambda: len(ended) == 2)
+        assert ended[0]["reason"] == "revoked_token"
+    answer = await raw_handshake(server, query=f"token={token}")
+    assert refused(answer), "a revoked token no longer opens a connection"
+
+
+# ---- load -------------------------------------------------------------------------------------
+
+async def test_concurrent_mixed_handshakes_get_exactly_their_verdicts_and_leave_nothing(
+    impl, servers, tokens, request
+):
+    url = await servers.app(impl)
+    count = request.config.getoption("--load-handshakes")
+    queries = [f"token={tokens[ALICE]}" if i % 2 else f"token={tokens[EXPIRED]}"
+               for i in range(count)]
+    answers = await asyncio.gather(*(raw_handshake(url, query=q, timeout=60) for q in queries))
+    wrong = [i for i, answer in enumerate(answers) if answer.connected != bool(i % 2)]
+    assert wrong == []
+    runner, engine = servers.running[-1]
+
+    def left_behind():
+        # python-engineio purges closed sessions lazily, within one ping timeout: count live ones
+        live = [s for s in engine.sio.eio.sockets.values() if not s.closed]
+        return len(live) + len(engine.sio.environ) + len(runner.app[SESSIONS])
+
+    await until(lambda: left_behind() == 0, timeout=10)
+    assert (await raw_handshake(url, query=f"token={tokens[ALICE]}")).connected
