@@ -67,6 +67,9 @@ demo-middleware: install ## Run the 1.0+-style server alone on $(MIDDLEWARE_PORT
 test: install browser lint docs ## Run everything: lint, docs, the parity suite, engine and browser tests
 	$(BIN)/pytest
 
+bench: install ## Measure each style's cost side by side (QUICK=1: under a minute)
+	$(BIN)/python -m bench.run $(if $(QUICK),--quick,)
+
 fuzz: install ## Property-based parity at 10,000 examples per property and server (minutes)
 	$(BIN)/pytest tests/test_properties.py tests/test_hardening.py -p no:cacheprovider \
 	    --hypothesis-profile=fuzz --hypothesis-show-statistics --timeout=3600 --load-handshakes=1000
@@ -79,7 +82,7 @@ docs-serve: docs ## Serve the site on http://127.0.0.1:8000/ with live reload
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 lint: $(STAMP) ## ruff on every package, tests included
-	$(BIN)/ruff check legacy_authorization middleware_auth migration_kit shared tests examples
+	$(BIN)/ruff check legacy_authorization middleware_auth migration_kit shared tests examples bench
 
 diff: ## What a migration changes: the two implementations side by side
 	-diff -ru --exclude=__pycache__ legacy_authorization middleware_auth
@@ -87,4 +90,4 @@ diff: ## What a migration changes: the two implementations side by side
 clean: ## Remove what the build made
 	rm -rf $(VENV) node_modules site artifacts .pytest_cache .ruff_cache
 
-.PHONY: help install browser fuzz docs docs-serve demo demo-legacy demo-middleware test lint diff clean
+.PHONY: help install browser bench fuzz docs docs-serve demo demo-legacy demo-middleware test lint diff clean

@@ -20,29 +20,35 @@ class RawAnswer:
 
 
 async def raw_handshake(base: str, *, query: str = "", headers=None, auth: str | None = None,
-                        namespace: str = "/", timeout: float = 5) -> RawAnswer:
-    """``query`` is sent as is (percent-encoding included); ``auth`` is raw JSON text."""
+                        namespace: str = "/", timeout: float = 5,
+                        http: aiohttp.ClientSession | None = None, close: bool = True) -> RawAnswer:
+    """``query`` is sent as is (percent-encoding included); ``auth`` is raw JSON text.
+    ``http``: a session to reuse (the benchmark's); ``close=False`` leaves the socket open."""
+    if http is None:
+        client_timeout = aiohttp.ClientTimeout(total=timeout)
+        async with aiohttp.ClientSession(timeout=client_timeout) as http:
+            return await raw_handshake(base, query=query, headers=headers, auth=auth,
+                                       namespace=namespace, http=http, close=close)
     path = f"{base}/socket.io/?EIO=4&transport=polling" + (f"&{query}" if query else "")
-    client_timeout = aiohttp.ClientTimeout(total=timeout)
-    async with aiohttp.ClientSession(timeout=client_timeout) as http:
-        async with http.get(URL(path, encoded=True), headers=headers or {}) as response:
-            body = await response.text(errors="replace")
-            if response.status != 200:
-                return RawAnswer(response.status, body=body)
-        sid = json.loads(body[1:])["sid"]
-        polled = URL(f"{base}/socket.io/?EIO=4&transport=polling&sid={sid}", encoded=True)
-        prefix = "" if namespace == "/" else f"{namespace},"
-        packet = f"40{prefix}{auth or ''}"
-        async with http.post(polled, data=packet.encode(), headers=headers or {}) as response:
-            if response.status != 200:
-                return RawAnswer(response.status, body=await response.text())
-        packets = []
-        for _ in range(3):  # CONNECT's answer, then the welcome event if it is not with it
-            async with http.get(polled, headers=headers or {}) as response:
-                packets += (await response.text()).split(SEPARATOR)
-            if any(p.startswith(f"44{prefix}") or p.startswith(f'42{prefix}["welcome"')
-                   for p in packets):
-                break
+    async with http.get(URL(path, encoded=True), headers=headers or {}) as response:
+        body = await response.text(errors="replace")
+        if response.status != 200:
+            return RawAnswer(response.status, body=body)
+    sid = json.loads(body[1:])["sid"]
+    polled = URL(f"{base}/socket.io/?EIO=4&transport=polling&sid={sid}", encoded=True)
+    prefix = "" if namespace == "/" else f"{namespace},"
+    packet = f"40{prefix}{auth or ''}"
+    async with http.post(polled, data=packet.encode(), headers=headers or {}) as response:
+        if response.status != 200:
+            return RawAnswer(response.status, body=await response.text())
+    packets = []
+    for _ in range(3):  # CONNECT's answer, then the welcome event if it is not with it
+        async with http.get(polled, headers=headers or {}) as response:
+            packets += (await response.text()).split(SEPARATOR)
+        if any(p.startswith(f"44{prefix}") or p.startswith(f'42{prefix}["welcome"')
+               for p in packets):
+            break
+    if close:
         async with http.post(polled, data=b"1"):  # close the Engine.IO session
             pass
     return read_answer(packets, prefix)

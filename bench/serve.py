@@ -1,0 +1,76 @@
+"""One server process for the benchmark: ``python -m bench.serve SCENARIO --port P``.
+
+Scenarios: ``bare`` (python-socketio with no authorization at all: the floor), ``legacy`` and
+``middleware`` (the two apps, as ``python -m`` serves them but without the throttle, which
+would otherwise refuse the refusal scenarios' address). ``GET /bench/lag`` reports the
+largest event-loop lag seen since the last call, measured by a 5 ms ticker.
+"""
+
+import argparse
+import asyncio
+import importlib
+import time
+
+import socketio
+from aiohttp import web
+
+from shared.policy import Policy
+from shared.tokens import TokenIssuer, secret_from_environment
+
+APPS = {"legacy": "legacy_authorization.app", "middleware": "middleware_auth.app"}
+
+
+def bare_app() -> web.Application:
+    """The floor: the same packets (CONNECT, then a welcome event), no decision."""
+    sio = socketio.AsyncServer(async_mode="aiohttp")
+
+    async def connect(sid, environ, auth=None):
+        sio.start_background_task(sio.emit, "welcome", {"user": None}, to=sid)
+
+    sio.on("connect", connect)
+    app = web.Application()
+    sio.attach(app)
+    return app
+
+
+class LagProbe:
+    def __init__(self, interval: float = 0.005):
+        self.interval = interval
+        self.worst = 0.0
+
+    async def run(self) -> None:
+        while True:
+            started = time.perf_counter()
+            await asyncio.sleep(self.interval)
+            self.worst = max(self.worst, time.perf_counter() - started - self.interval)
+
+    async def report(self, request: web.Request) -> web.Response:
+        worst, self.worst = self.worst, 0.0
+        return web.json_response({"max_lag_ms": worst * 1000})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("scenario", choices=["bare", *APPS])
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    if args.scenario == "bare":
+        app = bare_app()
+    else:
+        policy = Policy(TokenIssuer(secret_from_environment()))  # no throttle: see above
+        app = importlib.import_module(APPS[args.scenario]).create_app(policy=policy)
+    probe = LagProbe()
+    app.router.add_get("/bench/lag", probe.report)
+
+    tasks = []
+
+    async def start_probe(app):
+        tasks.append(asyncio.create_task(probe.run()))
+
+    app.on_startup.append(start_probe)
+    web.run_app(app, host="127.0.0.1", port=args.port, access_log=None, print=None,
+                shutdown_timeout=1)
+
+
+if __name__ == "__main__":
+    main()
