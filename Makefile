@@ -13,6 +13,8 @@ VENDOR := shared/static/vendor/socket.io.min.js
 MERMAID := docs/javascripts/mermaid.min.js
 export NO_MKDOCS_2_WARNING := 1
 CHROMIUM ?= /usr/bin/chromium
+REDIS_SERVER ?= /usr/bin/redis-server
+REDIS_PORT ?= 6390
 
 .DEFAULT_GOAL := help
 
@@ -46,6 +48,12 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM) ## Install Debian's chromium for the browser tests (root)
 
+$(REDIS_SERVER):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq redis-server; \
+	else echo "The cluster tests need Debian's redis-server: sudo apt-get install redis-server"; exit 1; fi
+
+redis: $(REDIS_SERVER) ## Install Debian's redis-server for the cluster tests and demo (root)
+
 # ---- run ----------------------------------------------------------------------------------
 demo: install ## Both servers and the side-by-side page on $(PAGE)/ (Ctrl-C stops all)
 	@export TOKEN_SECRET=$${TOKEN_SECRET:-$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))')}; \
@@ -57,6 +65,21 @@ demo: install ## Both servers and the side-by-side page on $(PAGE)/ (Ctrl-C stop
 	sleep 1; echo; echo "  Side by side: $(PAGE)/   legacy: http://$(HOST):$(LEGACY_PORT)/   middleware: http://$(HOST):$(MIDDLEWARE_PORT)/"; echo; \
 	wait
 
+demo-cluster: install redis ## Two nodes per style + Redis + sticky balancers; page on $(PAGE)/
+	@export TOKEN_SECRET=$${TOKEN_SECRET:-$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))')}; \
+	trap 'kill 0' INT TERM EXIT; R=redis://$(HOST):$(REDIS_PORT)/0; \
+	$(REDIS_SERVER) --port $(REDIS_PORT) --bind $(HOST) --save "" --appendonly no >/dev/null & sleep 0.5; \
+	for port in 18081 18082; do $(BIN)/python -m legacy_authorization --host $(HOST) --port $$port \
+	    --redis $$R --allow-origin $(PAGE) --allow-origin http://$(HOST):$(LEGACY_PORT) & done; \
+	for port in 18083 18084; do $(BIN)/python -m middleware_auth --host $(HOST) --port $$port \
+	    --redis $$R --allow-origin $(PAGE) --allow-origin http://$(HOST):$(MIDDLEWARE_PORT) & done; \
+	$(BIN)/python -m cluster.balancer --host $(HOST) --port $(LEGACY_PORT) http://$(HOST):18081 http://$(HOST):18082 & \
+	$(BIN)/python -m cluster.balancer --host $(HOST) --port $(MIDDLEWARE_PORT) http://$(HOST):18083 http://$(HOST):18084 & \
+	$(BIN)/python -m shared.side_by_side --host $(HOST) --port $(PAGE_PORT) \
+	    --legacy http://$(HOST):$(LEGACY_PORT) --middleware http://$(HOST):$(MIDDLEWARE_PORT) & \
+	sleep 1.5; echo; echo "  Side by side through the balancers: $(PAGE)/  (nodes 18081-18084, Redis $(REDIS_PORT))"; echo; \
+	wait
+
 demo-legacy: install ## Run the 0.9-style server alone on $(LEGACY_PORT)
 	$(BIN)/python -m legacy_authorization --host $(HOST) --port $(LEGACY_PORT)
 
@@ -64,7 +87,7 @@ demo-middleware: install ## Run the 1.0+-style server alone on $(MIDDLEWARE_PORT
 	$(BIN)/python -m middleware_auth --host $(HOST) --port $(MIDDLEWARE_PORT)
 
 # ---- check --------------------------------------------------------------------------------
-test: install browser lint docs ## Run everything: lint, docs, the parity suite, engine and browser tests
+test: install browser redis lint docs ## Run everything: lint, docs, the parity suite, engine and browser tests
 	$(BIN)/pytest
 
 bench: install ## Measure each style's cost side by side (QUICK=1: under a minute)
@@ -82,7 +105,7 @@ docs-serve: docs ## Serve the site on http://127.0.0.1:8000/ with live reload
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 lint: $(STAMP) ## ruff on every package, tests included
-	$(BIN)/ruff check legacy_authorization middleware_auth migration_kit shared tests examples bench
+	$(BIN)/ruff check legacy_authorization middleware_auth migration_kit shared tests examples bench cluster
 
 diff: ## What a migration changes: the two implementations side by side
 	-diff -ru --exclude=__pycache__ legacy_authorization middleware_auth
@@ -90,4 +113,4 @@ diff: ## What a migration changes: the two implementations side by side
 clean: ## Remove what the build made
 	rm -rf $(VENV) node_modules site artifacts .pytest_cache .ruff_cache
 
-.PHONY: help install browser bench fuzz docs docs-serve demo demo-legacy demo-middleware test lint diff clean
+.PHONY: help install browser redis demo-cluster bench fuzz docs docs-serve demo demo-legacy demo-middleware test lint diff clean

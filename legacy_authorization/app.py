@@ -3,7 +3,9 @@
 from collections.abc import Sequence
 from pathlib import Path
 
+import socketio
 from aiohttp import web
+from redis import asyncio as aioredis
 
 from legacy_authorization import auth
 from legacy_authorization.server import LegacyServer
@@ -25,16 +27,20 @@ def wire(io: LegacyServer, policy: Policy) -> None:
 
 
 def create_app(*, policy: Policy | None = None, authorization_timeout: float = 10.0,
-               allowed_origins: Sequence[str] | None = None) -> web.Application:
+               allowed_origins: Sequence[str] | None = None,
+               redis_url: str | None = None) -> web.Application:
     """``allowed_origins``: other page origins that may connect; None: the server's own only.
     The shared origin guard decides, for both servers; 0.9's own ``origins`` setting stays
-    at its default ``*:*`` behind it."""
-    policy = policy or default_policy()
-    io = LegacyServer()
+    at its default ``*:*`` behind it. ``redis_url``: share state with other nodes."""
+    redis = aioredis.from_url(redis_url) if redis_url else None
+    policy = policy or default_policy(redis)
+    # with Redis, emits reach sockets held by other nodes too
+    cluster = {"client_manager": socketio.AsyncRedisManager(redis_url)} if redis_url else {}
+    io = LegacyServer(**cluster)
     io.set("authorization timeout", authorization_timeout)
     wire(io, policy)
     app = create_web_app(server_name=SERVER_NAME, policy=policy, allowed_origins=allowed_origins,
-                         templates=Path(__file__).parent / "templates")
+                         templates=Path(__file__).parent / "templates", redis=redis)
     sessions = app[SESSIONS]
     for namespace in (io.sockets, io.of("/admin")):
         namespace.on("connection", on_connection(sessions)).on("handshake", show_handshake)
@@ -49,6 +55,7 @@ def on_connection(sessions: LiveSessions):
     async def welcome(socket):
         """Who is this? 0.9 apps read what authorization put on socket.handshake."""
         sessions.track(socket, socket.handshake)  # ended when its token expires or is revoked
+        await socket.enter_room(f"user:{socket.handshake['user']}")  # emits to a user, any node
         identity = {"user": socket.handshake["user"], "role": socket.handshake["role"]}
         await socket.emit("welcome", {**identity, "server": SERVER_NAME})
     # --8<-- [end:connection]

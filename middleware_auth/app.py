@@ -3,7 +3,9 @@
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import socketio
 from aiohttp import web
+from redis import asyncio as aioredis
 
 from middleware_auth import auth
 from middleware_auth.server import MiddlewareServer
@@ -26,16 +28,21 @@ def wire(io: MiddlewareServer, policy: Policy) -> None:
 
 def create_app(*, policy: Policy | None = None, middleware_timeout: float = 10.0,
                allowed_origins: Sequence[str] | None = None,
+               redis_url: str | None = None,
                wiring: Callable[[MiddlewareServer, Policy], None] = wire) -> web.Application:
     """``allowed_origins``: other page origins that may connect; None: the server's own only.
-    ``wiring``: how authorization is wired (the migration guide's steps pass their own)."""
-    policy = policy or default_policy()
+    ``wiring``: how authorization is wired (the migration guide's steps pass their own).
+    ``redis_url``: share state with other nodes."""
+    redis = aioredis.from_url(redis_url) if redis_url else None
+    policy = policy or default_policy(redis)
+    # with Redis, emits reach sockets held by other nodes too
+    cluster = {"client_manager": socketio.AsyncRedisManager(redis_url)} if redis_url else {}
     io = MiddlewareServer(middleware_timeout=middleware_timeout,
                           cors_allowed_origins=list(allowed_origins or []) or None,
-                          cors_credentials=True)
+                          cors_credentials=True, **cluster)
     wiring(io, policy)
     app = create_web_app(server_name=SERVER_NAME, policy=policy, allowed_origins=allowed_origins,
-                         templates=Path(__file__).parent / "templates")
+                         templates=Path(__file__).parent / "templates", redis=redis)
     sessions = app[SESSIONS]
     for namespace in (io.sockets, io.of("/admin")):
         namespace.on("connection", on_connection(sessions)).on("handshake", show_handshake)
@@ -50,6 +57,7 @@ def on_connection(sessions: LiveSessions):
     async def welcome(socket):
         """Who is this? 1.0+ apps read what the middlewares put on socket.data."""
         sessions.track(socket, socket.data)  # ended when its token expires or is revoked
+        await socket.enter_room(f"user:{socket.data['user']}")  # emits to a user, any node
         identity = {"user": socket.data["user"], "role": socket.data["role"]}
         await socket.emit("welcome", {**identity, "server": SERVER_NAME})
     # --8<-- [end:connection]

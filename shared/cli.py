@@ -14,6 +14,8 @@ def parse(description: str, default_port: int, extra=None) -> argparse.Namespace
     parser.add_argument("--port", type=int, default=default_port, help="port to listen on")
     parser.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
                         help="a page origin (scheme://host:port) that may connect; repeatable")
+    parser.add_argument("--redis", metavar="URL", default=None,
+                        help="share state with other nodes through Redis, e.g. redis://127.0.0.1:6379/0")
     if extra:
         extra(parser)
     return parser.parse_args()
@@ -42,4 +44,4 @@ def run(app: web.Application, args: argparse.Namespace, description: str) -> Non
 def serve(create_app, *, description: str, default_port: int) -> None:
     """Run one of the two servers, its own pages plus ``--allow-origin`` ones allowed."""
     args = parse(description, default_port)
-    run(create_app(allowed_origins=own_origins(args)), args, description)
+    run(create_app(allowed_origins=own_origins(args), redis_url=args.redis), args, description)

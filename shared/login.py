@@ -53,8 +53,8 @@ async def logout(request: web.Request) -> web.Response:
         claims = policy.tokens.verify(presented[0].token)
     except jwt.InvalidTokenError:
         return error(401, "bad_credentials")
-    policy.revoked.add(claims["jti"], claims["exp"])
-    ended = await request.app[SESSIONS].revoke(claims["jti"])
-    response = web.json_response({"revoked": True, "sockets_ended": ended})
+    await policy.revoked.add(claims["jti"], claims["exp"])
+    await request.app[SESSIONS].revoke(claims["jti"])
+    response = web.json_response({"revoked": True})
     response.del_cookie("token", path="/")
     return response

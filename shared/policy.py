@@ -152,23 +152,24 @@ def _password(carrier: str, username: object, password: object) -> Presented:
 
 class RevokedTokens:
     """Token ids revoked before they expire (``POST /logout``); each is kept only until the
-    token would have expired anyway, so the set stays bounded."""
+    token would have expired anyway, so the set stays bounded. In one process; with several,
+    ``shared.redis_state.RedisRevokedTokens`` has the same two methods."""
 
     def __init__(self):
         self._until: dict[str, float] = {}
 
-    def add(self, token_id: str, expires_at: float) -> None:
+    async def add(self, token_id: str, expires_at: float) -> None:
         now = time.time()
         self._until = {t: e for t, e in self._until.items() if e > now}
         self._until[token_id] = expires_at
 
-    def contains(self, token_id: str | None) -> bool:
+    async def contains(self, token_id: str | None) -> bool:
         return token_id is not None and self._until.get(token_id, 0) > time.time()
 
 
 class Policy:
     def __init__(self, tokens: TokenIssuer, users: Mapping[str, User] = USERS,
-                 throttle: Throttle | None = None, revoked: RevokedTokens | None = None):
+                 throttle: Throttle | None = None, revoked=None):
         self.tokens = tokens
         self.users = users
         self.throttle = throttle
@@ -216,7 +217,7 @@ class Policy:
 
     async def _check(self, credential: Presented) -> Identity | Refusal:
         if credential.token is not None:
-            return self._check_token(credential.token)
+            return await self._check_token(credential.token)
         user = self.users.get(credential.username)
         # argon2 takes ~25 ms of CPU: off the event loop, or every other connection waits.
         ok = await asyncio.get_running_loop().run_in_executor(
@@ -230,7 +231,7 @@ class Policy:
             return False
         return user is not None
 
-    def _check_token(self, token: str) -> Identity | Refusal:
+    async def _check_token(self, token: str) -> Identity | Refusal:
         try:
             claims = self.tokens.verify(token)
         except jwt.ExpiredSignatureError:
@@ -241,7 +242,7 @@ class Policy:
             return Refusal("malformed_credentials")
         except jwt.InvalidTokenError:
             return Refusal("bad_credentials")
-        if self.revoked.contains(claims.get("jti")):
+        if await self.revoked.contains(claims.get("jti")):
             return Refusal("revoked_token")
         user = self.users.get(claims["sub"])
         if not user:

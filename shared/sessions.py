@@ -17,7 +17,11 @@ log = logging.getLogger("handshake.sessions")
 
 
 class LiveSessions:
-    def __init__(self):
+    """The sockets of this process, by token. ``bus``: with several processes, a revocation
+    is published to all of them (``RedisRevocationBus``) and each ends its own sockets."""
+
+    def __init__(self, bus=None):
+        self.bus = bus
         self._timers: dict[object, asyncio.TimerHandle] = {}
         self._by_token: dict[str, set] = defaultdict(set)
         self._endings: set[asyncio.Task] = set()
@@ -51,11 +55,24 @@ class LiveSessions:
         """The ``disconnect`` listener: stop watching a socket that has gone."""
         self.forget(socket)
 
-    async def revoke(self, token_id: str) -> int:
-        """End every live socket that connected with this token; how many there were."""
+    async def revoke(self, token_id: str) -> None:
+        """End every live socket that connected with this token, on every node."""
+        if self.bus:
+            await self.bus.publish(token_id)
+        else:
+            await self.end_local(token_id)
+
+    async def end_local(self, token_id: str) -> None:
         sockets = list(self._by_token.get(token_id, ()))
         await asyncio.gather(*(self.end(socket, "revoked_token") for socket in sockets))
-        return len(sockets)
+
+    async def start(self, app=None) -> None:
+        if self.bus:
+            await self.bus.start(self.end_local)
+
+    async def stop(self, app=None) -> None:
+        if self.bus:
+            await self.bus.stop()
 
     async def end(self, socket, reason: str) -> None:
         self.forget(socket)

@@ -72,6 +72,9 @@ class Socket:
     async def emit(self, event: str, data=None) -> None:
         await self.sio.emit(event, data, to=self.id, namespace=self.nsp)
 
+    async def enter_room(self, room: str) -> None:
+        await self.sio.enter_room(self.id, room, namespace=self.nsp)
+
     async def disconnect(self) -> None:
         await self.sio.disconnect(self.id, namespace=self.nsp)
 

@@ -58,7 +58,7 @@ class Throttle:
     limit: int = 10
     window: float = 60.0
     store: ThrottleStore = field(default_factory=MemoryStore)
-    clock: object = time.monotonic
+    clock: object = time.time  # wall clock: a shared store compares times across machines
 
     async def blocked(self, address: str) -> bool:
         return await self.store.count(address, self.clock(), self.window) >= self.limit

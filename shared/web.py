@@ -11,6 +11,7 @@ from aiohttp import web
 from shared.access_log import install_log_filters
 from shared.login import POLICY, SESSIONS, login, logout
 from shared.policy import Policy
+from shared.redis_state import RedisRevocationBus, RedisRevokedTokens, RedisThrottleStore
 from shared.sessions import LiveSessions
 from shared.throttle import Throttle
 from shared.tokens import TokenIssuer, secret_from_environment
@@ -22,13 +23,19 @@ ALLOWED_ORIGINS = web.AppKey("allowed_origins", tuple)
 ENGINE = web.AppKey("engine", object)  # the server's LegacyServer or MiddlewareServer
 
 
-def default_policy() -> Policy:
-    """What ``python -m`` serves: tokens signed with TOKEN_SECRET, failures throttled."""
-    return Policy(TokenIssuer(secret_from_environment()), throttle=Throttle())
+def default_policy(redis=None) -> Policy:
+    """What ``python -m`` serves: tokens signed with TOKEN_SECRET, failures throttled; with
+    ``redis``, the throttle and the revoked tokens are shared by every node."""
+    if redis is None:
+        return Policy(TokenIssuer(secret_from_environment()), throttle=Throttle())
+    return Policy(TokenIssuer(secret_from_environment()),
+                  throttle=Throttle(store=RedisThrottleStore(redis)),
+                  revoked=RedisRevokedTokens(redis))
 
 
 def create_web_app(*, server_name: str, policy: Policy, templates: Path,
-                   allowed_origins: Sequence[str] | None = None) -> web.Application:
+                   allowed_origins: Sequence[str] | None = None,
+                   redis=None) -> web.Application:
     """A fresh aiohttp app; each server attaches its own Socket.IO engine to it.
 
     ``allowed_origins``: pages on other origins that may connect and call ``/login`` with
@@ -38,7 +45,11 @@ def create_web_app(*, server_name: str, policy: Policy, templates: Path,
     app = web.Application(client_max_size=64 * 1024,
                           middlewares=[refuse_foreign_origins, cors_for_login])
     app[POLICY] = policy
-    app[SESSIONS] = LiveSessions()
+    app[SESSIONS] = LiveSessions(bus=RedisRevocationBus(redis) if redis else None)
+    app.on_startup.append(app[SESSIONS].start)
+    app.on_cleanup.append(app[SESSIONS].stop)
+    if redis is not None:
+        app.on_cleanup.append(lambda app: redis.aclose())
     app[SERVER_NAME] = server_name
     app[ALLOWED_ORIGINS] = tuple(allowed_origins or ())
     setup_templates(app, templates)
