@@ -3,17 +3,13 @@
 from collections.abc import Sequence
 from pathlib import Path
 
-import socketio
 from aiohttp import web
-from redis import asyncio as aioredis
 
 from legacy_authorization import auth
 from legacy_authorization.server import LegacyServer
-from shared.handshake import redacted
-from shared.login import SESSIONS
 from shared.policy import Policy
 from shared.sessions import LiveSessions
-from shared.web import ENGINE, create_web_app, default_policy
+from shared.web import create_server_app, default_policy, redis_for
 
 SERVER_NAME = "legacy"
 
@@ -32,22 +28,14 @@ def create_app(*, policy: Policy | None = None, authorization_timeout: float = 1
     """``allowed_origins``: other page origins that may connect; None: the server's own only.
     The shared origin guard decides, for both servers; 0.9's own ``origins`` setting stays
     at its default ``*:*`` behind it. ``redis_url``: share state with other nodes."""
-    redis = aioredis.from_url(redis_url) if redis_url else None
+    redis, cluster = redis_for(redis_url)
     policy = policy or default_policy(redis)
-    # with Redis, emits reach sockets held by other nodes too
-    cluster = {"client_manager": socketio.AsyncRedisManager(redis_url)} if redis_url else {}
     io = LegacyServer(**cluster)
     io.set("authorization timeout", authorization_timeout)
     wire(io, policy)
-    app = create_web_app(server_name=SERVER_NAME, policy=policy, allowed_origins=allowed_origins,
-                         templates=Path(__file__).parent / "templates", redis=redis)
-    sessions = app[SESSIONS]
-    for namespace in (io.sockets, io.of("/admin")):
-        namespace.on("connection", on_connection(sessions)).on("handshake", show_handshake)
-        namespace.on("disconnect", sessions.disconnected)
-    app[ENGINE] = io
-    io.attach(app)
-    return app
+    return create_server_app(io, server_name=SERVER_NAME, policy=policy, redis=redis,
+                             allowed_origins=allowed_origins, on_connection=on_connection,
+                             templates=Path(__file__).parent / "templates")
 
 
 def on_connection(sessions: LiveSessions):
@@ -61,7 +49,3 @@ def on_connection(sessions: LiveSessions):
     # --8<-- [end:connection]
 
     return welcome
-
-
-async def show_handshake(socket, *args):
-    return redacted(socket.handshake)

@@ -3,17 +3,13 @@
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import socketio
 from aiohttp import web
-from redis import asyncio as aioredis
 
 from middleware_auth import auth
 from middleware_auth.server import MiddlewareServer
-from shared.handshake import redacted
-from shared.login import SESSIONS
 from shared.policy import Policy
 from shared.sessions import LiveSessions
-from shared.web import ENGINE, create_web_app, default_policy
+from shared.web import create_server_app, default_policy, redis_for
 
 SERVER_NAME = "middleware"
 
@@ -33,23 +29,15 @@ def create_app(*, policy: Policy | None = None, middleware_timeout: float = 10.0
     """``allowed_origins``: other page origins that may connect; None: the server's own only.
     ``wiring``: how authorization is wired (the migration guide's steps pass their own).
     ``redis_url``: share state with other nodes."""
-    redis = aioredis.from_url(redis_url) if redis_url else None
+    redis, cluster = redis_for(redis_url)
     policy = policy or default_policy(redis)
-    # with Redis, emits reach sockets held by other nodes too
-    cluster = {"client_manager": socketio.AsyncRedisManager(redis_url)} if redis_url else {}
     io = MiddlewareServer(middleware_timeout=middleware_timeout,
                           cors_allowed_origins=list(allowed_origins or []) or None,
                           cors_credentials=True, **cluster)
     wiring(io, policy)
-    app = create_web_app(server_name=SERVER_NAME, policy=policy, allowed_origins=allowed_origins,
-                         templates=Path(__file__).parent / "templates", redis=redis)
-    sessions = app[SESSIONS]
-    for namespace in (io.sockets, io.of("/admin")):
-        namespace.on("connection", on_connection(sessions)).on("handshake", show_handshake)
-        namespace.on("disconnect", sessions.disconnected)
-    app[ENGINE] = io
-    io.attach(app)
-    return app
+    return create_server_app(io, server_name=SERVER_NAME, policy=policy, redis=redis,
+                             allowed_origins=allowed_origins, on_connection=on_connection,
+                             templates=Path(__file__).parent / "templates")
 
 
 def on_connection(sessions: LiveSessions):
@@ -63,7 +51,3 @@ def on_connection(sessions: LiveSessions):
     # --8<-- [end:connection]
 
     return welcome
-
-
-async def show_handshake(socket, *args):
-    return redacted(socket.handshake)

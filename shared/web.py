@@ -6,9 +6,12 @@ from pathlib import Path
 
 import aiohttp_jinja2
 import jinja2
+import socketio
 from aiohttp import web
+from redis import asyncio as aioredis
 
 from shared.access_log import install_log_filters
+from shared.handshake import redacted
 from shared.login import POLICY, SESSIONS, login, logout
 from shared.policy import Policy
 from shared.redis_state import RedisRevocationBus, RedisRevokedTokens, RedisThrottleStore
@@ -58,6 +61,35 @@ def create_web_app(*, server_name: str, policy: Policy, templates: Path,
     app.router.add_post("/logout", logout)
     add_static(app)
     return app
+
+
+def redis_for(redis_url: str | None) -> tuple[object, dict]:
+    """With ``--redis``: a client for the shared state, and the python-socketio option that
+    makes emits reach sockets held by other nodes. Without: nothing to share."""
+    if not redis_url:
+        return None, {}
+    return aioredis.from_url(redis_url), {"client_manager": socketio.AsyncRedisManager(redis_url)}
+
+
+def create_server_app(io, *, server_name: str, policy: Policy, templates: Path, on_connection,
+                      allowed_origins: Sequence[str] | None = None,
+                      redis=None) -> web.Application:
+    """The shared web app with a Socket.IO engine attached and the demo's events on ``/`` and
+    ``/admin``: each era's ``on_connection(sessions)`` welcome, and ``handshake``."""
+    app = create_web_app(server_name=server_name, policy=policy, templates=templates,
+                         allowed_origins=allowed_origins, redis=redis)
+    sessions = app[SESSIONS]
+    for namespace in (io.sockets, io.of("/admin")):
+        namespace.on("connection", on_connection(sessions)).on("handshake", show_handshake)
+        namespace.on("disconnect", sessions.disconnected)
+    app[ENGINE] = io
+    io.attach(app)
+    return app
+
+
+async def show_handshake(socket, *args):
+    """The ``handshake`` event: what the server keeps for this socket, secrets hidden."""
+    return redacted(socket.handshake)
 
 
 def setup_templates(app: web.Application, *folders: Path) -> None:

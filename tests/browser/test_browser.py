@@ -5,10 +5,10 @@ from dataclasses import dataclass
 import pytest
 
 from shared import side_by_side
-from shared.policy import REFUSALS
+from shared.policy import REFUSALS, Policy
 from tests.browser.conftest import ARTIFACTS, hosts_contacted, reserve_port
 from tests.cases import ALICE, BOB, CASES, EXPIRED, WRONG_KEY
-from tests.client import Verdict, attempt
+from tests.client import TEST_SECRET, RecordingTokenIssuer, Verdict, attempt
 
 pytestmark = pytest.mark.browser
 BY_ID = {case.id: case for case in CASES}
@@ -144,3 +144,22 @@ async def test_side_by_side_bad_credentials_are_refused_by_both_each_in_its_styl
     assert hosts_contacted(context.requests) == {"127.0.0.1"}
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=ARTIFACTS / "side-by-side.png", full_page=True)
+
+
+CARRIER_EACH_ERA_READS = {"legacy_authorization": "query-token", "middleware_auth": "auth-token"}
+
+
+async def test_an_expired_session_is_shown_and_retry_reconnects_with_a_fresh_token(
+    impl, servers, context
+):
+    servers.policy = Policy(RecordingTokenIssuer(TEST_SECRET, ttl_seconds=2))
+    url = await servers.app(impl)
+    page = await context.new_page()
+    await page.goto(url + "/")
+    await page.select_option("#carrier", CARRIER_EACH_ERA_READS[impl])
+    await page.click("button[type=submit]")
+    verdict = page.locator(".verdict")
+    await verdict.filter(has_text="Accepted as alice (user)").wait_for(timeout=5_000)
+    await verdict.filter(has_text="session ended: Token expired").wait_for(timeout=8_000)
+    await page.click(".retry")  # logs in again: a fresh token
+    await verdict.filter(has_text="Accepted as alice (user)").wait_for(timeout=5_000)
