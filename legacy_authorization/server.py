@@ -10,7 +10,7 @@ joins a namespace. See docs/reference for each behaviour and the test that prove
 import asyncio
 import inspect
 import logging
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import socketio
 from aiohttp import web
@@ -86,6 +86,21 @@ def origin_allowed(origins: str, origin: str | None) -> bool:
     return bool({f"{host}:{port}", f"{host}:*", f"*:{port}"} & set(entries))
 
 
+def opens_a_session(request: web.Request, path: str) -> bool:
+    """Is this the request python-engineio will answer with a new session? Decided the way it
+    decides (``parse_qs`` drops blank values: ``?sid=`` is no sid), so that nothing opens a
+    session without passing the gate. A malformed one (bad ``EIO``, ``transport`` or ``j``)
+    is left to python-engineio's 400, without running authorization on it."""
+    if request.path != path or request.method != "GET":
+        return False
+    query = parse_qs(request.query_string)
+    if "sid" in query or query.get("EIO") != ["4"]:
+        return False
+    if query.get("transport", ["polling"])[0] not in ("polling", "websocket"):
+        return False
+    return "j" not in query or query["j"][0].lstrip("-").isdigit()
+
+
 def text_response(status: int, body: str, origin: str | None = None) -> web.Response:
     response = web.Response(status=status, text=body, content_type="text/plain")
     if origin:  # 0.9 added these to the 200, 403 unauthorized and 500 answers
@@ -152,7 +167,7 @@ class LegacyServer:
     @web.middleware
     async def _handshake_gate(self, request: web.Request, handler):
         """The HTTP handshake: the first GET of a connection, the one without a ``sid``."""
-        if request.path != self.path or request.method != "GET" or "sid" in request.query:
+        if not opens_a_session(request, self.path):
             return await handler(request)
         origin = request.headers.get("Origin")
         if not origin_allowed(self.get("origins"), origin or request.headers.get("Referer")):

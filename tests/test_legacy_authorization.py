@@ -235,3 +235,20 @@ async def test_the_app_refuses_with_a_bare_403_whatever_the_reason(servers, toke
     query = urlencode(fill(case.query, tokens))
     status, _, body, _ = await get(f"{url}{HANDSHAKE}&{query}", **fill(case.headers, tokens))
     assert (status, body) == (403, "handshake unauthorized")
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "authorized"),
+    [("&sid=", 403, True),  # python-engineio reads a blank sid as none: a new session, gated
+     ("&j=abc", 400, False), ("&EIO=3", 400, False)],  # not a handshake: engineio's 400 only
+    ids=["blank-sid", "bad-jsonp-index", "second-eio"],
+)
+async def test_the_gate_sees_a_handshake_exactly_where_engineio_opens_a_session(
+    io, servers, query, status, authorized
+):
+    calls = []
+    io.set("authorization", lambda hd, cb: calls.append(hd) or cb(None, False))
+    url = await servers.engine(io)
+    assert (await get(url + HANDSHAKE + query))[0] == status
+    assert bool(calls) is authorized
+    assert not io.sio.eio.sockets

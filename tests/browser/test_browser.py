@@ -163,3 +163,21 @@ async def test_an_expired_session_is_shown_and_retry_reconnects_with_a_fresh_tok
     await verdict.filter(has_text="session ended: Token expired").wait_for(timeout=8_000)
     await page.click(".retry")  # logs in again: a fresh token
     await verdict.filter(has_text="Accepted as alice (user)").wait_for(timeout=5_000)
+
+
+async def test_the_page_works_from_the_keyboard_and_announces_verdicts(side_by_side_page,
+                                                                       context):
+    page_url, _ = side_by_side_page
+    page = await context.new_page()
+    await page.goto(page_url + "/")
+    unlabelled = await page.evaluate("""() => [...document.querySelectorAll('input, select')]
+        .filter(field => !document.querySelector(`label[for="${field.id}"]`))
+        .map(field => field.name)""")
+    assert unlabelled == []
+    assert await page.locator('[role="status"][aria-live="polite"]').count() == 2
+    await page.focus("#username")
+    await page.keyboard.press("Tab")  # to the password field
+    assert await page.evaluate("document.activeElement.id") == "password"
+    await page.keyboard.press("Enter")  # submits the form: connect both
+    assert await verdicts(page) == {"legacy": "Accepted as alice (user)",
+                                    "middleware": "Accepted as alice (user)"}
