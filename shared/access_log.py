@@ -38,7 +38,18 @@ class NoRequestDumps(logging.Filter):
         return True
 
 
+class NoClientSids(logging.Filter):
+    """python-engineio logs an unknown ``sid`` as the client sent it ("Invalid session …"):
+    a client that puts a token there would find it in the server log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Invalid session "):
+            record.msg, record.args = "Invalid session (unknown sid, value not logged)", ()
+        return True
+
+
 def install_log_filters() -> None:
-    server_log = logging.getLogger("aiohttp.server")
-    if not any(isinstance(f, NoRequestDumps) for f in server_log.filters):
-        server_log.addFilter(NoRequestDumps())
+    for name, kind in (("aiohttp.server", NoRequestDumps), ("engineio.server", NoClientSids)):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, kind) for f in logger.filters):
+            logger.addFilter(kind())

@@ -247,3 +247,11 @@ async def test_concurrent_mixed_handshakes_get_exactly_their_verdicts_and_leave_
 
     await until(lambda: left_behind() == 0, timeout=10)
     assert (await raw_handshake(url, query=f"token={tokens[ALICE]}")).connected
+
+
+async def test_an_unknown_sid_is_refused_without_logging_its_value(server, tokens, caplog):
+    async with aiohttp.ClientSession() as http:
+        url = f"{server}/socket.io/?EIO=4&transport=polling&sid={tokens[ALICE]}"
+        async with http.get(url) as response:
+            assert response.status == 400
+    assert "Invalid session (unknown sid, value not logged)" in caplog.text
