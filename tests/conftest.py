@@ -12,10 +12,10 @@ IMPLEMENTATIONS = ["legacy_authorization", "middleware_auth"]
 
 
 # Servers are started once per test, not per example: they keep no state between handshakes.
-PROPERTY_SETTINGS = dict(deadline=None, derandomize=False,
-                         suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                HealthCheck.too_slow])
-settings.register_profile("quick", max_examples=40, **PROPERTY_SETTINGS)
+PROPERTY_SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                              HealthCheck.too_slow])
+# make test: the same 40 examples every run (no flaky CI); make fuzz: 10,000 fresh ones
+settings.register_profile("quick", max_examples=40, derandomize=True, **PROPERTY_SETTINGS)
 settings.register_profile("fuzz", max_examples=10_000, **PROPERTY_SETTINGS)
 settings.load_profile("quick")
 
@@ -97,4 +97,3 @@ def no_secret_in_any_log():
     leaks = [(secret[:12] + "…", text[:200]) for text in records.texts for secret in secrets
              if secret in text]
     assert not leaks, f"secrets in the log: {leaks}"
-settings.register_profile("medium", max_examples=500, **PROPERTY_SETTINGS)
