@@ -8,6 +8,7 @@ import aiohttp
 from yarl import URL
 
 SEPARATOR = "\x1e"
+TEXT = "text/plain;charset=UTF-8"
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,8 @@ async def raw_handshake(base: str, *, query: str = "", headers=None, auth: str |
     polled = URL(f"{base}/socket.io/?EIO=4&transport=polling&sid={sid}", encoded=True)
     prefix = "" if namespace == "/" else f"{namespace},"
     packet = f"40{prefix}{auth or ''}"
-    async with http.post(polled, data=packet.encode(), headers=headers or {}) as response:
+    post_headers = {**(headers or {}), "Content-Type": TEXT}  # engine.io (Node) wants text
+    async with http.post(polled, data=packet.encode(), headers=post_headers) as response:
         if response.status != 200:
             return RawAnswer(response.status, body=await response.text())
     packets = []
@@ -49,7 +51,7 @@ async def raw_handshake(base: str, *, query: str = "", headers=None, auth: str |
                for p in packets):
             break
     if close:
-        async with http.post(polled, data=b"1"):  # close the Engine.IO session
+        async with http.post(polled, data=b"1", headers={"Content-Type": TEXT}):  # close it
             pass
     return read_answer(packets, prefix)
 
