@@ -8,7 +8,6 @@ from aiohttp import web
 from legacy_authorization import auth
 from legacy_authorization.server import LegacyServer
 from shared.policy import Policy
-from shared.sessions import LiveSessions
 from shared.web import create_server_app, default_policy, redis_for
 
 SERVER_NAME = "legacy"
@@ -34,18 +33,12 @@ def create_app(*, policy: Policy | None = None, authorization_timeout: float = 1
     io.set("authorization timeout", authorization_timeout)
     wire(io, policy)
     return create_server_app(io, server_name=SERVER_NAME, policy=policy, redis=redis,
-                             allowed_origins=allowed_origins, on_connection=on_connection,
+                             allowed_origins=allowed_origins, identity_of=identity_of,
                              templates=Path(__file__).parent / "templates")
 
 
-def on_connection(sessions: LiveSessions):
-    # --8<-- [start:connection]
-    async def welcome(socket):
-        """Who is this? 0.9 apps read what authorization put on socket.handshake."""
-        sessions.track(socket, socket.handshake)  # ended when its token expires or is revoked
-        await socket.enter_room(f"user:{socket.handshake['user']}")  # emits to a user, any node
-        identity = {"user": socket.handshake["user"], "role": socket.handshake["role"]}
-        await socket.emit("welcome", {**identity, "server": SERVER_NAME})
-    # --8<-- [end:connection]
-
-    return welcome
+# --8<-- [start:connection]
+def identity_of(socket) -> dict:
+    """Who is this? 0.9 apps read what authorization put on socket.handshake (mutated in place)."""
+    return socket.handshake
+# --8<-- [end:connection]

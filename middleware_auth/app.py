@@ -8,7 +8,6 @@ from aiohttp import web
 from middleware_auth import auth
 from middleware_auth.server import MiddlewareServer
 from shared.policy import Policy
-from shared.sessions import LiveSessions
 from shared.web import create_server_app, default_policy, redis_for
 
 SERVER_NAME = "middleware"
@@ -36,18 +35,12 @@ def create_app(*, policy: Policy | None = None, middleware_timeout: float = 10.0
                           cors_credentials=True, **cluster)
     wiring(io, policy)
     return create_server_app(io, server_name=SERVER_NAME, policy=policy, redis=redis,
-                             allowed_origins=allowed_origins, on_connection=on_connection,
+                             allowed_origins=allowed_origins, identity_of=identity_of,
                              templates=Path(__file__).parent / "templates")
 
 
-def on_connection(sessions: LiveSessions):
-    # --8<-- [start:connection]
-    async def welcome(socket):
-        """Who is this? 1.0+ apps read what the middlewares put on socket.data."""
-        sessions.track(socket, socket.data)  # ended when its token expires or is revoked
-        await socket.enter_room(f"user:{socket.data['user']}")  # emits to a user, any node
-        identity = {"user": socket.data["user"], "role": socket.data["role"]}
-        await socket.emit("welcome", {**identity, "server": SERVER_NAME})
-    # --8<-- [end:connection]
-
-    return welcome
+# --8<-- [start:connection]
+def identity_of(socket) -> dict:
+    """Who is this? 1.0+ apps read what the middlewares put on socket.data."""
+    return socket.data
+# --8<-- [end:connection]

@@ -71,20 +71,33 @@ def redis_for(redis_url: str | None) -> tuple[object, dict]:
     return aioredis.from_url(redis_url), {"client_manager": socketio.AsyncRedisManager(redis_url)}
 
 
-def create_server_app(io, *, server_name: str, policy: Policy, templates: Path, on_connection,
+def create_server_app(io, *, server_name: str, policy: Policy, templates: Path, identity_of,
                       allowed_origins: Sequence[str] | None = None,
                       redis=None) -> web.Application:
     """The shared web app with a Socket.IO engine attached and the demo's events on ``/`` and
-    ``/admin``: each era's ``on_connection(sessions)`` welcome, and ``handshake``."""
+    ``/admin``: ``welcome`` on connection and the ``handshake`` acknowledgement.
+    ``identity_of(socket)``: where the era keeps who connected (the one thing that differs)."""
     app = create_web_app(server_name=server_name, policy=policy, templates=templates,
                          allowed_origins=allowed_origins, redis=redis)
     sessions = app[SESSIONS]
     for namespace in (io.sockets, io.of("/admin")):
-        namespace.on("connection", on_connection(sessions)).on("handshake", show_handshake)
+        welcome = welcome_handler(sessions, server_name, identity_of)
+        namespace.on("connection", welcome).on("handshake", show_handshake)
         namespace.on("disconnect", sessions.disconnected)
     app[ENGINE] = io
     io.attach(app)
     return app
+
+
+def welcome_handler(sessions: LiveSessions, server_name: str, identity_of):
+    async def welcome(socket):
+        identity = identity_of(socket)
+        sessions.track(socket, identity)  # ended when its token expires or is revoked
+        await socket.enter_room(f"user:{identity['user']}")  # emits to a user, on any node
+        await socket.emit("welcome", {"user": identity["user"], "role": identity["role"],
+                                      "server": server_name})
+
+    return welcome
 
 
 async def show_handshake(socket, *args):

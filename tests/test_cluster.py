@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+from contextlib import asynccontextmanager
 
 import aiohttp
 import pytest
@@ -87,12 +88,20 @@ async def test_failures_on_node_a_count_towards_the_throttle_on_node_b(nodes):
     assert blocked.status == 403 or blocked.connect_error["data"] == {"code": "throttled"}
 
 
-async def test_revoking_on_node_a_ends_the_socket_on_node_b_and_refuses_it_everywhere(nodes):
+@asynccontextmanager
+async def alice_on_node_b(nodes, event: str):
+    """Alice logs in on node A and connects to node B; yields her client and the ``event``s
+    it receives."""
     token = await login(nodes["a"])
     async with python_client() as client:
-        ended = []
-        client.on("session_ended", ended.append)
+        received = []
+        client.on(event, received.append)
         await client.connect(f"{nodes['b']}?token={token}", wait_timeout=3)
+        yield client, received, token
+
+
+async def test_revoking_on_node_a_ends_the_socket_on_node_b_and_refuses_it_everywhere(nodes):
+    async with alice_on_node_b(nodes, "session_ended") as (client, ended, token):
         async with aiohttp.ClientSession() as http, http.post(
                 nodes["a"] + "/logout", headers={"Authorization": f"Bearer {token}"}) as response:
             assert response.status == 200
@@ -104,11 +113,7 @@ async def test_revoking_on_node_a_ends_the_socket_on_node_b_and_refuses_it_every
 
 
 async def test_an_emit_to_a_user_from_node_a_reaches_the_user_on_node_b(nodes):
-    token = await login(nodes["a"])
-    async with python_client() as client:
-        notices = []
-        client.on("notice", notices.append)
-        await client.connect(f"{nodes['b']}?token={token}", wait_timeout=3)
+    async with alice_on_node_b(nodes, "notice") as (_, notices, _token):
         node_a = nodes["apps"][0][ENGINE]
         await node_a.sio.emit("notice", {"text": "hello from A"}, room="user:alice")
         await until(lambda: notices)
