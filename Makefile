@@ -40,7 +40,16 @@ $(MERMAID): node_modules/.package-lock.json
 	mkdir -p $(dir $@)
 	cp node_modules/mermaid/dist/mermaid.min.js $@
 
-install: $(STAMP) $(VENDOR) $(MERMAID) ## Create .venv, install the pinned Python and npm packages
+# The JavaScript originals: real socket.io 0.9.19, 2.5.1 and 4.8 on Node.js, each pinned by its lock.
+ORIGINALS := originals originals/v0.9 originals/v2 originals/v4
+ORIGINALS_STAMPS := $(addsuffix /node_modules/.package-lock.json,$(ORIGINALS))
+$(ORIGINALS_STAMPS): %/node_modules/.package-lock.json: %/package.json %/package-lock.json
+	cd $* && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+originals: $(ORIGINALS_STAMPS) ## Install the JavaScript originals (real Socket.IO 0.9.19, 2.5.1, 4.8)
+
+install: $(STAMP) $(VENDOR) $(MERMAID) $(ORIGINALS_STAMPS) ## Create .venv, install the pinned Python and npm packages
 
 $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
@@ -86,6 +95,12 @@ demo-legacy: install ## Run the 0.9-style server alone on $(LEGACY_PORT)
 demo-middleware: install ## Run the 1.0+-style server alone on $(MIDDLEWARE_PORT)
 	$(BIN)/python -m middleware_auth --host $(HOST) --port $(MIDDLEWARE_PORT)
 
+demo-node09: originals ## The JavaScript original on real Socket.IO 0.9.19, on :8091
+	node originals/v0.9/app.js --host $(HOST) --port 8091
+
+demo-node4: originals ## The JavaScript original on real Socket.IO 4.8, on :8094
+	node originals/v4/app.js --host $(HOST) --port 8094
+
 # ---- check --------------------------------------------------------------------------------
 test: install browser redis lint docs ## Run everything: lint, docs, the parity suite, engine and browser tests
 	$(BIN)/pytest
@@ -113,4 +128,4 @@ diff: ## What a migration changes: the two implementations side by side
 clean: ## Remove what the build made
 	rm -rf $(VENV) node_modules site artifacts .pytest_cache .ruff_cache
 
-.PHONY: help install browser redis demo-cluster bench fuzz docs docs-serve demo demo-legacy demo-middleware test lint diff clean
+.PHONY: help install originals demo-node09 demo-node4 browser redis demo-cluster bench fuzz docs docs-serve demo demo-legacy demo-middleware test lint diff clean

@@ -2,10 +2,13 @@
 
 alice / wonderland is a plain user, bob / builder an admin. The hashes were made with
 ``PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)`` (OWASP's argon2id minimum):
-about 25 ms per check on one core, which is why checks run off the event loop.
+about 25 ms per check on one core, which is why checks run off the event loop. They live in
+``users.json``, which the JavaScript originals (``originals/policy.js``) read too.
 """
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -15,24 +18,11 @@ class User:
     password_hash: str
 
 
-USERS = {
-    user.name: user
-    for user in (
-        User(
-            "alice",
-            "user",
-            "$argon2id$v=19$m=19456,t=2,p=1$JtFdwiabpbLJknkKOtfdOA$6hp6sEw1ii/VnyflwujK3kjgxLknjtxG9/qrD2aeA2M",
-        ),
-        User(
-            "bob",
-            "admin",
-            "$argon2id$v=19$m=19456,t=2,p=1$DdDBknwNRz+FFyR7gl730g$B3nvFPt3zugbJ1YQtka2mE7MWaB73tS98KsPC2q7CYk",
-        ),
-    )
-}
+_FILE = json.loads((Path(__file__).parent / "users.json").read_text())
+
+USERS = {name: User(name, entry["role"], entry["password_hash"])
+         for name, entry in _FILE["users"].items()}
 
 # Checked against when the user does not exist, so that "no such user" costs as much as
 # "wrong password" and the answer time does not tell which usernames exist.
-DUMMY_HASH = (
-    "$argon2id$v=19$m=19456,t=2,p=1$rHgOkO/K9USX/wS6pvmUdQ$oPjz+18GtEjTYYIXGwnXARPBWIfLJqHSGzRENpSNZRI"
-)
+DUMMY_HASH = _FILE["dummy_hash"]

@@ -1,0 +1,37 @@
+"use strict";
+// User code, 1.0+ style: the middlewares an app author hands to io.use(…)
+// (middleware_auth/auth.py).
+const policy = require("../policy");
+
+// --8<-- [start:authorize]
+async function authenticate(socket, next) {
+  // Runs once per namespace connection attempt, when the client's CONNECT arrives.
+  const { handshake } = socket;
+  // handshake.query keeps the last value of a repeated name (0.9's was an array of them all)
+  const presented = policy.credentialsIn(handshake.query, handshake.headers, handshake.auth);
+  const verdict = await policy.authenticate(presented, { client: handshake.address });
+  if (verdict.code) {
+    const err = new Error(verdict.message);  // the client's connect_error: err.message
+    err.data = { code: verdict.code };  // ... and err.data
+    return next(err);
+  }
+  Object.assign(socket.data, verdict);  // socket.data: what later handlers read
+  next();
+}
+// --8<-- [end:authorize]
+
+// --8<-- [start:namespace]
+function requireAdmin(socket, next) {
+  // Runs after authenticate, for /admin only: io.of('/admin').use(…).
+  const { user, role } = socket.data;
+  const refusal = policy.authorizeNamespace({ user, role }, socket.nsp.name);
+  if (refusal) {
+    const err = new Error(refusal.message);
+    err.data = { code: refusal.code };
+    return next(err);
+  }
+  next();
+}
+// --8<-- [end:namespace]
+
+module.exports = { authenticate, requireAdmin };
