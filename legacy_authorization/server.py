@@ -16,12 +16,14 @@ import socketio
 from aiohttp import web
 
 from shared.handshake import epoch_ms, js_date_string, node_headers, node_query
+from shared.javascript import js_truthy
 from shared.sockets import (
     MAX_PACKET_BYTES,
     Namespace,
     Socket,
     refuse_oversized_posts,
     refuse_undecodable_packets,
+    refuse_unknown_namespaces,
 )
 
 log = logging.getLogger("handshake.legacy")
@@ -47,15 +49,18 @@ def handshake_data_of(request: web.Request) -> dict:
 async def run_authorization(fn, handshake_data: dict, timeout: float):
     """Call ``fn(handshake_data, callback)`` and wait for ``callback(err, authorized)``.
 
-    Fails closed: ``fn`` raising counts as an error, a callback that never comes as an error
-    after ``timeout`` seconds, and only ``authorized is True`` authorizes. Like 0.9, a third
-    argument (a replacement handshake object) is ignored: mutate ``handshake_data`` instead.
+    Returns ``(err, authorized)``: ``err`` is None unless JavaScript would call it truthy
+    (``{}`` and ``[]`` are errors there), and ``authorized`` follows JavaScript's truthiness
+    too, as 0.9's ``if (!authorized)`` did. Fails closed where 0.9 crashed or hung: ``fn``
+    raising counts as an error, a callback that never comes as an error after ``timeout``
+    seconds, and a second call is ignored. Like 0.9, a third argument (a replacement handshake
+    object) is ignored: mutate ``handshake_data`` instead.
     """
     answered = asyncio.get_running_loop().create_future()
 
     def callback(err=None, authorized=False, *ignored):
         if not answered.done():
-            answered.set_result((err, authorized is True))
+            answered.set_result((err if js_truthy(err) else None, js_truthy(authorized)))
 
     try:
         async with asyncio.timeout(timeout):
@@ -130,9 +135,11 @@ class LegacyServer:
             cors_allowed_origins=self._engine_origin_allowed,
             cors_credentials=True,
             max_http_buffer_size=MAX_PACKET_BYTES,
+            namespaces="*",  # unknown ones reach refuse_unknown_namespaces
             **sio_options,
         )
         refuse_undecodable_packets(self.sio)
+        refuse_unknown_namespaces(self.sio)
         self.namespaces: dict[str, SocketNamespace] = {}
         self.sockets = self.of("/")  # io.sockets
 
@@ -174,7 +181,7 @@ class LegacyServer:
             return text_response(403, "handshake bad origin")
         handshake_data = handshake_data_of(request)
         err, authorized = await self._authorize(handshake_data)
-        if err:
+        if err is not None:
             log.warning("handshake error %s", err)
             return text_response(500, "handshake error", origin)
         if not authorized:
@@ -198,7 +205,7 @@ class LegacyServer:
             if namespace.auth:
                 timeout = self.get("authorization timeout")
                 err, authorized = await run_authorization(namespace.auth, handshake_data, timeout)
-                if err:  # 0.9 could not encode a custom reason: the client got ''
+                if err is not None:  # 0.9 could not encode a custom reason: the client got ''
                     log.warning("namespace %s authorization error %s", namespace.name, err)
                     raise socketio.exceptions.ConnectionRefusedError("")
                 if not authorized:

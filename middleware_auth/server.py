@@ -13,13 +13,15 @@ import logging
 import socketio
 from aiohttp import web
 
-from shared.handshake import epoch_ms, js_date_string, node_headers, node_query
+from shared.handshake import engine_io_query, epoch_ms, js_date_string, node_headers
+from shared.javascript import MISSING, js_property, js_truthy
 from shared.sockets import (
     MAX_PACKET_BYTES,
     Namespace,
     Socket,
     refuse_oversized_posts,
     refuse_undecodable_packets,
+    refuse_unknown_namespaces,
 )
 
 log = logging.getLogger("handshake.middleware")
@@ -37,7 +39,7 @@ def handshake_of(request: web.Request, auth) -> dict:
         "secure": request.secure,
         "issued": epoch_ms(),
         "url": request.raw_path,
-        "query": node_query(request),
+        "query": engine_io_query(request),
         "auth": auth or {},
     }
 
@@ -53,33 +55,30 @@ class MiddlewareSocket(Socket):
 
 
 def connect_error(err) -> socketio.exceptions.ConnectionRefusedError:
-    """What ``next(err)`` sends: v4 takes ``err.message`` and ``err.data``.
-
-    As in Socket.IO, a plain string has no message (the client sees ``""``), and a dict with
-    ``message``/``data`` keys works like an error object.
-    """
-    if isinstance(err, BaseException):
-        message, data = str(err), getattr(err, "data", None)
-    elif isinstance(err, dict):
-        message, data = str(err.get("message", "")), err.get("data")
-    else:
-        message, data = "", None
-    if data is None:
-        return socketio.exceptions.ConnectionRefusedError(message)
-    return socketio.exceptions.ConnectionRefusedError(message, data)
+    """What ``next(err)`` sends: Socket.IO 4 sends ``{message: err.message, data: err.data}``,
+    and JSON leaves out what is ``undefined``. So an exception gives its message, a dict its
+    ``message`` and ``data`` keys, and a string or a number gives ``{}`` (the client's
+    ``err.message`` is then ``""``); ``data = None`` is sent as ``null``."""
+    payload = {name: value for name in ("message", "data")
+               if (value := js_property(err, name)) is not MISSING}
+    refusal = socketio.exceptions.ConnectionRefusedError()
+    refusal.error_args = payload  # python-socketio sends this as the CONNECT_ERROR payload
+    return refusal
 
 
 async def run_middlewares(fns, socket, timeout: float):
     """Run ``fn(socket, next)`` for each, in order; return the first error, or None.
 
-    Fails closed: a middleware that raises is an error, one that does not call ``next``
-    within ``timeout`` seconds (for the whole chain) is an error.
+    ``next(err)`` is an error when JavaScript calls ``err`` truthy (``{}`` and ``[]`` are).
+    Fails closed where Socket.IO crashes, hangs or connects twice: a middleware that raises
+    is an error, one that does not call ``next`` within ``timeout`` seconds (for the whole
+    chain) is an error, and a second call of ``next`` is ignored.
     """
     async with asyncio.timeout(timeout):
         for fn in fns:
             called = asyncio.get_running_loop().create_future()
 
-            def next(err=None, called=called):  # the name Socket.IO gives it
+            def next(err=None, *ignored, called=called):  # the name Socket.IO gives it
                 if not called.done():
                     called.set_result(err)
 
@@ -87,7 +86,7 @@ async def run_middlewares(fns, socket, timeout: float):
             if inspect.isawaitable(result):
                 await result
             err = await called
-            if err:
+            if js_truthy(err):
                 return err
     return None
 
@@ -111,8 +110,9 @@ class MiddlewareServer:
         self.path = f"/{path.strip('/')}/"
         self.middleware_timeout = middleware_timeout
         self.sio = socketio.AsyncServer(async_mode="aiohttp", max_http_buffer_size=MAX_PACKET_BYTES,
-                                        **sio_options)
+                                        namespaces="*", **sio_options)
         refuse_undecodable_packets(self.sio)
+        refuse_unknown_namespaces(self.sio)
         self.namespaces: dict[str, MiddlewareNamespace] = {}
         self.sockets = self.of("/")
 
@@ -155,7 +155,7 @@ class MiddlewareServer:
         except Exception:
             log.exception("middleware of %s raised", namespace.name)
             raise socketio.exceptions.ConnectionRefusedError(INTERNAL_ERROR) from None
-        if err:
+        if err is not None:
             raise connect_error(err)
         await namespace.connected(socket)
         return True

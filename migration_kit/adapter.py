@@ -23,7 +23,7 @@ def as_middleware(authorization, *, timeout: float = 10.0):
         # 0.9 code reads what earlier code put on handshake_data: here, socket.data.
         handshake_data = {**handshake_data_of(socket.request), **socket.data}
         err, authorized = await run_authorization(authorization, handshake_data, timeout)
-        if err:
+        if err is not None:
             log.warning("0.9 authorization error: %s", err)  # logged, never sent (as in 0.9)
             return next(Exception("Authorization failed"))
         if not authorized:

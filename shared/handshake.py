@@ -19,17 +19,30 @@ SAFE_PARAMS = {
 SECRET_HEADERS = {"authorization", "cookie"}
 
 
+# Node keeps the first of these when a request repeats them (``IncomingMessage``'s rule).
+NODE_SINGLE_HEADERS = {
+    "age", "authorization", "content-length", "content-type", "etag", "expires", "from", "host",
+    "if-modified-since", "if-unmodified-since", "last-modified", "location", "max-forwards",
+    "proxy-authorization", "referer", "retry-after", "server", "user-agent",
+}
+
+
 def node_headers(request: web.Request) -> dict[str, str]:
-    """Header names lower-cased, repeated headers joined with ", " (Node's ``req.headers``)."""
+    """Node's ``req.headers``: names lower-cased; a repeated header keeps its first value if
+    Node allows only one, ``cookie`` is joined with "; ", any other with ", "."""
     headers: dict[str, str] = {}
     for name, value in request.headers.items():
         name = name.lower()
-        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        if name not in headers:
+            headers[name] = value
+        elif name not in NODE_SINGLE_HEADERS:
+            headers[name] += f"{'; ' if name == 'cookie' else ', '}{value}"
     return headers
 
 
 def node_query(request: web.Request) -> dict[str, str | list[str]]:
-    """Query parameters; a repeated name maps to a list (Node's ``querystring.parse``)."""
+    """Socket.IO 0.9's ``handshakeData.query`` (Node's ``querystring.parse``): a repeated name
+    maps to a list of its values."""
     query: dict[str, str | list[str]] = {}
     for name, value in request.query.items():
         if name not in query:
@@ -39,6 +52,12 @@ def node_query(request: web.Request) -> dict[str, str | list[str]]:
         else:
             query[name] = [query[name], value]
     return query
+
+
+def engine_io_query(request: web.Request) -> dict[str, str]:
+    """Socket.IO 4's ``socket.handshake.query`` (engine.io 6 reads ``URLSearchParams`` into an
+    object): a repeated name keeps its last value."""
+    return dict(request.query.items())
 
 
 def js_date_string(epoch_seconds: float | None = None) -> str:

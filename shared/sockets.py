@@ -43,6 +43,18 @@ def refuse_undecodable_packets(sio: socketio.AsyncServer) -> None:
     sio.eio.on("message", on_message)
 
 
+def refuse_unknown_namespaces(sio: socketio.AsyncServer) -> None:
+    """A CONNECT to a namespace nobody registered gets Socket.IO 4's answer,
+    ``{"message": "Invalid namespace"}`` (python-socketio's own is the string
+    ``"Unable to connect"``). The server must be built with ``namespaces="*"`` so that such a
+    CONNECT reaches this catch-all handler; registered namespaces keep their own."""
+
+    async def refuse(namespace, sid, environ, auth=None):
+        raise socketio.exceptions.ConnectionRefusedError("Invalid namespace")
+
+    sio.on("connect", refuse, namespace="*")
+
+
 def refuse_oversized_posts(path: str):
     """An aiohttp middleware: a polling POST over MAX_PACKET_BYTES gets 413 at once.
 

@@ -36,12 +36,14 @@ def io():
     [
         (lambda cb: cb(None, False), 403, "handshake unauthorized"),
         (lambda cb: cb(None), 403, "handshake unauthorized"),
-        (lambda cb: cb(None, "yes"), 403, "handshake unauthorized"),  # only True authorizes
+        (lambda cb: cb(None, 0), 403, "handshake unauthorized"),  # falsy in JavaScript
+        (lambda cb: cb({}, True), 500, "handshake error"),  # {} is truthy in JavaScript
         (lambda cb: cb("boom", False), 500, "handshake error"),
         (lambda cb: cb("boom", True), 500, "handshake error"),
         (lambda cb: cb(ValueError("db down")), 500, "handshake error"),
     ],
-    ids=["false", "no-answer-value", "truthy-not-true", "err", "err-and-true", "err-exception"],
+    ids=["false", "no-answer-value", "falsy-zero", "empty-object-is-an-error", "err",
+         "err-and-true", "err-exception"],
 )
 async def test_refusals_are_byte_exact_0_9_answers(io, servers, answer, status, body):
     io.set("authorization", lambda handshake_data, callback: answer(callback))

@@ -62,7 +62,7 @@ async def test_middlewares_run_in_registration_order_and_the_first_error_stops_t
         (Exception("not authorized"), {"message": "not authorized"}),
         (refuse_with("not authorized", {"code": "x", "retry": 2}),
          {"message": "not authorized", "data": {"code": "x", "retry": 2}}),
-        ("a plain string", {"message": ""}),  # a string has no .message, in Socket.IO too
+        ("a plain string", {}),  # a string has no .message: Socket.IO 4 sends {}
         ({"message": "objmsg", "data": 1}, {"message": "objmsg", "data": 1}),
     ],
     ids=["error", "error-with-data", "string", "error-like-dict"],

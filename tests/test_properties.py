@@ -31,6 +31,8 @@ values = st.one_of(
 )
 names = st.one_of(st.sampled_from(["token", "username", "password", "foo", "t"]), printable)
 queries = st.lists(st.tuples(names, values), max_size=4)
+# a repeated name is read differently by design (0.9: a list; 4.8: the last value)
+distinct_queries = st.lists(st.tuples(names, values), max_size=4, unique_by=lambda kv: kv[0])
 ascii_values = st.one_of(st.sampled_from([ALICE, BOB, EXPIRED, WRONG_KEY, "", "garbage"]),
                          printable)
 headers = st.fixed_dictionaries({}, optional={
@@ -78,7 +80,7 @@ async def send(url, tokens, query, header_map, auth):
     return answer
 
 
-@given(query=queries, header_map=headers)
+@given(query=distinct_queries, header_map=headers)
 async def test_without_auth_both_servers_give_the_same_verdict(both_servers, tokens, refusals,
                                                                query, header_map):
     verdicts = {}

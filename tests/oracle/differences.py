@@ -1,0 +1,100 @@
+"""Every way our emulations answer differently from real Socket.IO: one list, each entry with
+its reason. The oracle tests fail on a difference that no row declares with an entry here, and
+the site renders this list (docs/reference/fidelity.md)."""
+
+from dataclasses import dataclass
+
+# What the oracle's clients see, in the words the rows use.
+ORIGIN = "http://page.example"  # the page the oracle's clients say they come from
+CORS = f" Access-Control-Allow-Origin: {ORIGIN} Access-Control-Allow-Credentials: true"
+OK_09 = "200 connected" + CORS
+ERROR_09 = "500 text/plain 'handshake error'" + CORS
+EXITED = "server process exited"
+NO_ANSWER = "no answer"
+REFUSED_4 = 'connect_error {"message": "Authorization failed"}'
+TIME = 'time = "Ddd Mmm 00 0000 00:00:00 GMT+0000 ({})"'
+
+
+@dataclass(frozen=True)
+class Difference:
+    id: str
+    era: str  # "0.9", "4.8" or "both"
+    real: str  # what real Socket.IO does
+    ours: str  # what we do instead
+    reason: str
+    kind: str = "fail closed"  # or "platform": Python or aiohttp leave no choice
+
+
+DIFFERENCES = {d.id: d for d in [
+    Difference(
+        "throwing-authorization", "0.9", "the whole process exits",
+        "that handshake gets 500 handshake error",
+        "0.9.19 has no try/catch around the authorization function: a throw, or a rejected "
+        "promise on Node 15+, ends the process and every connected user with it. Ours answers "
+        "as callback(err) would, and logs the error."),
+    Difference(
+        "authorization-never-answers", "0.9", "the handshake request hangs for ever",
+        "500 handshake error after the 'authorization timeout' setting",
+        "0.9.19 waits for the callback with no limit. Ours fails closed after 10 s by default "
+        "(1 s in the oracle)."),
+    Difference(
+        "authorization-answers-twice", "0.9",
+        "the client gets the first answer, then the whole process exits",
+        "the first answer stands; later calls are ignored",
+        "0.9.19 writes the handshake answer again on a second callback and dies on it."),
+    Difference(
+        "namespace-answers-twice", "0.9",
+        "callback(err) then callback(null, true): the client gets the error, then the "
+        "namespace connects anyway",
+        "the first answer stands (the error)",
+        "0.9.19 acts on every call of a namespace's callback, so a late true lets a refused "
+        "client in. Ours keeps the first answer."),
+    Difference(
+        "unknown-namespace-09", "0.9", "the connect packet is ignored: the client waits for ever",
+        "the client is refused with 'Invalid namespace'",
+        "0.9.19 drops a connect packet for a namespace nobody created. Ours refuses it, with "
+        "Socket.IO 4's message, so that bad input gets a clear answer."),
+    Difference(
+        "throwing-middleware", "4.8", "the whole process exits",
+        "that connection gets connect_error 'Authorization failed'",
+        "Socket.IO 4.8 has no try/catch around a middleware: a throw, or a rejected async "
+        "middleware, is an unhandled rejection, and Node 15+ ends the process on it. Ours "
+        "refuses that one connection with a generic message and logs the error."),
+    Difference(
+        "middleware-never-calls-next", "4.8",
+        "no connect_error; connectTimeout (45 s by default) closes the connection",
+        "connect_error 'Authorization failed' after middleware_timeout",
+        "Ours fails closed after 10 s by default (1 s in the oracle, whose real server has a "
+        "2 s connectTimeout)."),
+    Difference(
+        "next-called-twice", "4.8",
+        "a second CONNECT and a second 'connection' event; next(err) then next() refuses, then "
+        "connects", "the first call of next stands",
+        "Socket.IO 4.8 does not guard next. Ours keeps the first call."),
+    Difference(
+        "secure-is-a-boolean", "0.9", "handshakeData.secure is undefined",
+        "handshake_data['secure'] is a boolean",
+        "0.9.19 read req.connection.secure, which Node 20 never sets, even over HTTPS. Ours "
+        "gives the boolean the 0.9 documentation promised.", "documented"),
+    Difference(
+        "engine-io-query", "0.9", "the query holds the client's cache-buster t",
+        "the query holds EIO and transport",
+        "The 0.9 client put the protocol in the path (/socket.io/1/) and t in the query. Ours "
+        "runs over Engine.IO 4, whose clients send EIO, transport (and t) in the query; an app "
+        "that reads only its own names sees no difference.", "platform"),
+    Difference(
+        "date-zone-name", "both", "Date#toString(): '(Coordinated Universal Time)'", "'(UTC)'",
+        "JavaScript prints ICU's long zone name; Python's strftime gives the abbreviation.",
+        "platform"),
+    Difference(
+        "foreign-origin-without-cors", "4.8",
+        "a handshake from an Origin that CORS does not allow is served (the browser only hides "
+        "the answer)", "HTTP 400 'not an accepted origin'",
+        "Socket.IO 4 checks Origin only through CORS headers, which do not stop a WebSocket or "
+        "a request the page does not need to read. python-engineio refuses such a handshake "
+        "itself: stricter, kept."),
+    Difference(
+        "duplicate-user-agent", "both", "Node keeps the first User-Agent",
+        "HTTP 400 before any of our code runs",
+        "aiohttp refuses a request that repeats User-Agent, Host or Content-Type.", "platform"),
+]}
