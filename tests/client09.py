@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import aiohttp
 from yarl import URL
 
+from tests.raw_client import CORS_HEADERS
+
 FRAME = "\ufffd"
-CORS_HEADERS = ("Access-Control-Allow-Origin", "Access-Control-Allow-Credentials")
 
 
 @dataclass(frozen=True)

@@ -60,10 +60,13 @@ class NodeServer:
     def refusal_codes(self) -> list[str]:
         return [m.group(1) for line in self.lines if (m := REFUSED.search(line))]
 
-    def wait_for_lines(self, count: int, timeout: float = 3.0) -> None:
+    def refusals_after(self, count: int, timeout: float = 2.0) -> list[str]:
+        """The refusal codes logged after the first ``count``, once there is one (the line may
+        still be on its way through the pipe when the client has its answer)."""
         deadline = time.monotonic() + timeout
-        while len(self.lines) < count and time.monotonic() < deadline:
+        while len(self.refusal_codes()) <= count and time.monotonic() < deadline:
             time.sleep(0.01)
+        return self.refusal_codes()[count:]
 
     @property
     def crashed(self) -> bool:

@@ -8,6 +8,7 @@ import aiohttp
 from yarl import URL
 
 SEPARATOR = "\x1e"
+CORS_HEADERS = ("Access-Control-Allow-Origin", "Access-Control-Allow-Credentials")
 TEXT = "text/plain;charset=UTF-8"
 
 
@@ -18,6 +19,8 @@ class RawAnswer:
     connect_error: dict | None = None
     body: str = ""
     welcome: dict | None = None  # the app's welcome event, when connected
+    content_type: str = ""  # of the handshake answer
+    cors: tuple = ()  # its CORS headers, (name, value) pairs
 
 
 async def raw_handshake(base: str, *, query: str = "", headers=None, auth: str | None = None,
@@ -33,8 +36,11 @@ async def raw_handshake(base: str, *, query: str = "", headers=None, auth: str |
     path = f"{base}/socket.io/?EIO=4&transport=polling" + (f"&{query}" if query else "")
     async with http.get(URL(path, encoded=True), headers=headers or {}) as response:
         body = await response.text(errors="replace")
+        cors = tuple((name, response.headers[name]) for name in CORS_HEADERS
+                     if name in response.headers)
         if response.status != 200:
-            return RawAnswer(response.status, body=body)
+            return RawAnswer(response.status, body=body, content_type=response.content_type,
+                             cors=cors)
     sid = json.loads(body[1:])["sid"]
     polled = URL(f"{base}/socket.io/?EIO=4&transport=polling&sid={sid}", encoded=True)
     prefix = "" if namespace == "/" else f"{namespace},"
@@ -53,7 +59,8 @@ async def raw_handshake(base: str, *, query: str = "", headers=None, auth: str |
     if close:
         async with http.post(polled, data=b"1", headers={"Content-Type": TEXT}):  # close it
             pass
-    return read_answer(packets, prefix)
+    answer = read_answer(packets, prefix)
+    return RawAnswer(**{**answer.__dict__, "cors": cors})
 
 
 def read_answer(packets: list[str], prefix: str) -> RawAnswer:
