@@ -23,12 +23,13 @@ def wire(io: LegacyServer, policy: Policy) -> None:
 
 def create_app(*, policy: Policy | None = None, authorization_timeout: float = 10.0,
                allowed_origins: Sequence[str] | None = None,
-               redis_url: str | None = None) -> web.Application:
+               redis_url: str | None = None,
+               trusted_proxies: Sequence[str] = ()) -> web.Application:
     """``allowed_origins``: other page origins that may connect; None: the server's own only.
     The shared origin guard decides, for both servers; 0.9's own ``origins`` setting stays
     at its default ``*:*`` behind it. ``redis_url``: share state with other nodes."""
     redis, cluster = redis_for(redis_url)
-    policy = policy or default_policy(redis)
+    policy = policy or default_policy(redis, redis_url, trusted_proxies)
     io = LegacyServer(**cluster)
     io.set("authorization timeout", authorization_timeout)
     wire(io, policy)

@@ -11,7 +11,7 @@ def make_authorization(policy: Policy):
     async def authorization(handshake_data, callback):
         """Runs once per connection, on the HTTP handshake, before any socket exists."""
         presented = credentials_in(handshake_data["query"], handshake_data["headers"])
-        client = handshake_data["address"]["address"]
+        client = policy.client(handshake_data["address"]["address"], handshake_data["headers"])
         verdict = await policy.authenticate(presented, client=client)
         if isinstance(verdict, Refusal):
             return callback(None, False)  # 403 "handshake unauthorized"; the reason stays here

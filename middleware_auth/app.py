@@ -23,13 +23,13 @@ def wire(io: MiddlewareServer, policy: Policy) -> None:
 
 def create_app(*, policy: Policy | None = None, middleware_timeout: float = 10.0,
                allowed_origins: Sequence[str] | None = None,
-               redis_url: str | None = None,
+               redis_url: str | None = None, trusted_proxies: Sequence[str] = (),
                wiring: Callable[[MiddlewareServer, Policy], None] = wire) -> web.Application:
     """``allowed_origins``: other page origins that may connect; None: the server's own only.
     ``wiring``: how authorization is wired (the migration guide's steps pass their own).
     ``redis_url``: share state with other nodes."""
     redis, cluster = redis_for(redis_url)
-    policy = policy or default_policy(redis)
+    policy = policy or default_policy(redis, redis_url, trusted_proxies)
     io = MiddlewareServer(middleware_timeout=middleware_timeout,
                           cors_allowed_origins=list(allowed_origins or []) or None,
                           cors_credentials=True, **cluster)

@@ -12,7 +12,8 @@ def make_authenticate(policy: Policy):
         """Runs once per namespace connection attempt, when the client's CONNECT arrives."""
         handshake = socket.handshake
         presented = credentials_in(handshake["query"], handshake["headers"], handshake["auth"])
-        verdict = await policy.authenticate(presented, client=handshake["address"])
+        client = policy.client(handshake["address"], handshake["headers"])
+        verdict = await policy.authenticate(presented, client=client)
         if isinstance(verdict, Refusal):
             err = Exception(verdict.message)  # the client's connect_error: err.message
             err.data = {"code": verdict.code}  # ... and err.data

@@ -28,9 +28,11 @@ async def login(request: web.Request) -> web.Response:
                for v in (username, password)):
         return error(400, "malformed_credentials")
     policy = request.app[POLICY]
-    identity = await policy.login(username, password, client=request.remote or "")
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    identity = await policy.login(username, password,
+                                  client=policy.client(request.remote or "", headers))
     if isinstance(identity, Refusal):
-        return error(429 if identity.code == "throttled" else 401, identity.code)
+        return error(429 if identity.code in ("throttled", "busy") else 401, identity.code)
     token = policy.tokens.issue(identity.user, identity.role)
     response = web.json_response(
         {"token": token, "user": identity.user, "role": identity.role,

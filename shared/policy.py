@@ -5,19 +5,17 @@
 rule. Every refusal is logged here, once, with its code and carriers and never a credential value.
 """
 
-import asyncio
+import ipaddress
 import logging
-import os
 import time
-from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 
-from shared.throttle import Throttle
+from shared.throttle import GateFull, HashingGate, Throttle
 from shared.tokens import TokenIssuer
 from shared.users import DUMMY_HASH, USERS, User
 
@@ -33,18 +31,10 @@ REFUSALS = {
     "conflicting_credentials": "Credentials name different users",
     "forbidden_namespace": "Forbidden namespace",
     "authorization_error": "Authorization failed",
-    "throttled": "Too many failed attempts, try again later",
+    "throttled": "Too many attempts, try again later",
+    "busy": "Server busy, try again later",
     "revoked_token": "Token revoked",
 }
-
-# Refusals that look like guessing count towards the throttle; a missing or expired
-# credential does not (a page opened before logging in, a token that just ran out).
-GUESSES = {"bad_credentials", "malformed_credentials", "conflicting_credentials"}
-
-# argon2 runs in these threads, never on the event loop. One core is left to the loop: with as
-# many hashing threads as cores, 50 concurrent logins starve it (measured: 40 ms of lag).
-HASHING = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) - 1),
-                             thread_name_prefix="argon2")
 
 # Namespaces that need a role; every other namespace admits any authenticated user.
 NAMESPACE_ROLES = {"/admin": {"admin"}}
@@ -135,7 +125,19 @@ def _problem_with(value: object) -> str | None:
         return "empty"
     if len(value) > MAX_CREDENTIAL_LENGTH:
         return "too long"
+    if not _is_text(value):
+        return "not text"
     return None
+
+
+def _is_text(value: str) -> bool:
+    """False for what cannot be UTF-8: a lone surrogate (JSON's ``"\\ud800"``), or bytes a
+    header decoder kept as surrogate escapes."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _token(carrier: str, value: object) -> Presented:
@@ -168,34 +170,49 @@ class RevokedTokens:
 
 
 class Policy:
+    """``throttle``: password attempts per address and account (None: unlimited);
+    ``trusted_proxies``: addresses whose ``X-Forwarded-For`` is believed (a load balancer)."""
+
     def __init__(self, tokens: TokenIssuer, users: Mapping[str, User] = USERS,
-                 throttle: Throttle | None = None, revoked=None):
+                 throttle: Throttle | None = None, revoked=None,
+                 hashing: HashingGate | None = None, trusted_proxies: Collection[str] = ()):
         self.tokens = tokens
         self.users = users
         self.throttle = throttle
         self.revoked = revoked if revoked is not None else RevokedTokens()
+        self.hashing = hashing or HashingGate()
+        self.trusted_proxies = frozenset(trusted_proxies)
         self._hasher = PasswordHasher()
+
+    # --8<-- [start:client]
+    def client(self, peer: str, headers: Mapping[str, str]) -> str:
+        """The address a request came from: the peer, unless the peer is a trusted proxy; then
+        the last address in ``X-Forwarded-For`` that is not one (what a client prepends there
+        itself is never believed)."""
+        if peer not in self.trusted_proxies:
+            return peer
+        for hop in reversed(headers.get("x-forwarded-for", "").split(",")):
+            hop = hop.strip()
+            if hop and hop not in self.trusted_proxies:
+                return hop if _is_address(hop) else peer
+        return peer
+    # --8<-- [end:client]
 
     async def authenticate(self, presented: list[Presented], *,
                            client: str = "") -> Identity | Refusal:
         """All presented credentials must be valid and name the same user (fail closed).
-        ``client`` is the peer address the throttle counts failures for."""
-        carriers = [p.carrier for p in presented]
-        if self.throttle and await self.throttle.blocked(client):
-            return self._refuse("throttled", carriers)
-        verdict = await self._decide(presented)
+        ``client`` is the address password attempts are counted for."""
+        verdict = await self._decide(presented, client)
         if isinstance(verdict, Refusal):
-            if self.throttle and verdict.code in GUESSES:
-                await self.throttle.failed(client)
-            return self._refuse(verdict.code, carriers)
+            return self._refuse(verdict.code, [p.carrier for p in presented])
         return verdict
 
-    async def _decide(self, presented: list[Presented]) -> Identity | Refusal:
+    async def _decide(self, presented: list[Presented], client: str) -> Identity | Refusal:
         if not presented:
             return Refusal("missing_credentials")
         if any(p.problem for p in presented):
             return Refusal("malformed_credentials")
-        verdicts = [await self._check(p) for p in presented]
+        verdicts = [await self._check(p, client) for p in presented]
         refusals = [v for v in verdicts if isinstance(v, Refusal)]
         if refusals:
             return refusals[0]
@@ -215,14 +232,25 @@ class Policy:
         return await self.authenticate(
             [Presented("login", username=username, password=password)], client=client)
 
-    async def _check(self, credential: Presented) -> Identity | Refusal:
+    async def _check(self, credential: Presented, client: str) -> Identity | Refusal:
         if credential.token is not None:
             return await self._check_token(credential.token)
-        user = self.users.get(credential.username)
-        # argon2 takes ~25 ms of CPU: off the event loop, or every other connection waits.
-        ok = await asyncio.get_running_loop().run_in_executor(
-            HASHING, self._password_matches, user, credential.password)
+        return await self._check_password(credential.username, credential.password, client)
+
+    # --8<-- [start:password]
+    async def _check_password(self, username: str, password: str,
+                              client: str) -> Identity | Refusal:
+        """Reserve an attempt first (atomically), then hash off the event loop, if there is
+        room: a guess is counted before it is checked, and a flood is refused, not queued."""
+        if self.throttle and not await self.throttle.reserve(client, username):
+            return Refusal("throttled")
+        user = self.users.get(username)
+        try:
+            ok = await self.hashing.run(client, self._password_matches, user, password)
+        except GateFull:
+            return Refusal("busy")
         return Identity(user.name, user.role) if ok else Refusal("bad_credentials")
+    # --8<-- [end:password]
 
     def _password_matches(self, user: User | None, password: str) -> bool:
         try:
@@ -254,3 +282,11 @@ class Policy:
         log.info("refused: %s (carriers: %s)", code, ", ".join(carriers) or "none",
                  extra={"refusal": code})
         return Refusal(code)
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

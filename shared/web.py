@@ -14,7 +14,7 @@ from shared.access_log import install_log_filters
 from shared.handshake import redacted
 from shared.login import POLICY, SESSIONS, login, logout
 from shared.policy import Policy
-from shared.redis_state import RedisRevocationBus, RedisRevokedTokens, RedisThrottleStore
+from shared.redis_state import RedisRevocationBus, RedisRevokedTokens
 from shared.sessions import LiveSessions
 from shared.throttle import Throttle
 from shared.tokens import TokenIssuer, secret_from_environment
@@ -26,14 +26,16 @@ ALLOWED_ORIGINS = web.AppKey("allowed_origins", tuple)
 ENGINE = web.AppKey("engine", object)  # the server's LegacyServer or MiddlewareServer
 
 
-def default_policy(redis=None) -> Policy:
-    """What ``python -m`` serves: tokens signed with TOKEN_SECRET, failures throttled; with
-    ``redis``, the throttle and the revoked tokens are shared by every node."""
+def default_policy(redis=None, redis_url: str | None = None,
+                   trusted_proxies: Sequence[str] = ()) -> Policy:
+    """What ``python -m`` serves: tokens signed with TOKEN_SECRET, password attempts throttled;
+    with ``redis``, the throttle and the revoked tokens are shared by every node.
+    ``trusted_proxies``: the load balancers whose ``X-Forwarded-For`` is believed."""
+    tokens = TokenIssuer(secret_from_environment())
     if redis is None:
-        return Policy(TokenIssuer(secret_from_environment()), throttle=Throttle())
-    return Policy(TokenIssuer(secret_from_environment()),
-                  throttle=Throttle(store=RedisThrottleStore(redis)),
-                  revoked=RedisRevokedTokens(redis))
+        return Policy(tokens, throttle=Throttle(), trusted_proxies=trusted_proxies)
+    return Policy(tokens, throttle=Throttle.shared(redis_url), revoked=RedisRevokedTokens(redis),
+                  trusted_proxies=trusted_proxies)
 
 
 def create_web_app(*, server_name: str, policy: Policy, templates: Path,

@@ -7,7 +7,7 @@ import aiohttp
 import pytest
 
 from shared.login import SESSIONS
-from shared.throttle import MemoryStore, Throttle
+from shared.throttle import Throttle
 from shared.tokens import TokenIssuer
 from tests.cases import ALICE, BOB, EXPIRED
 from tests.client import TEST_SECRET, RecordingTokenIssuer, make_policy, python_client, until
@@ -73,6 +73,9 @@ class BrokenPolicy:
 
     tokens = TokenIssuer(TEST_SECRET)
 
+    def client(self, peer, headers):
+        return peer
+
     async def authenticate(self, presented, *, client=""):
         raise RuntimeError("policy bug")
 
@@ -88,68 +91,90 @@ async def test_a_policy_error_is_a_logged_refusal_never_an_accept(servers, token
     assert "policy bug" in caplog.text
 
 
-# ---- throttling -------------------------------------------------------------------------------
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
+def from_address(address: str) -> aiohttp.ClientSession:
+    """A client on another loopback address (127.0.0.0/8 is all this machine's)."""
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(address, 0)))
 
 
-@pytest.fixture
-def clock():
-    return Clock()
+async def login(url: str, username: str, password: str, *, http=None, headers=None):
+    async with (http or aiohttp.ClientSession()) as session, session.post(
+            url + "/login", json={"username": username, "password": password},
+            headers=headers or {}) as response:
+        return response.status, (await response.json()).get("error")
 
 
 @pytest.fixture
-async def throttled_server(impl, servers, clock):
-    servers.policy = make_policy(throttle=Throttle(limit=3, window=60, clock=clock))
+async def throttled_server(impl, servers):
+    servers.policy = make_policy(throttle=Throttle(per_address="5/minute",
+                                                   per_account="5/minute"))
     return await servers.app(impl)
 
 
 # --8<-- [start:throttle-test]
-async def test_failed_handshakes_from_one_address_are_throttled(throttled_server, clock):
-    tokens = {ALICE: RecordingTokenIssuer(TEST_SECRET).issue("alice", "user")}
-    for _ in range(3):
-        assert refused(await raw_handshake(throttled_server, query="token=wrong.token.value"))
-    blocked = await raw_handshake(throttled_server, query=f"token={tokens[ALICE]}")
-    assert refused(blocked), "a valid token is refused too while the address is throttled"
-    assert blocked.status == 403 or blocked.connect_error["data"] == {"code": "throttled"}
-    async with aiohttp.ClientSession() as http:
-        credentials = {"username": "alice", "password": "wonderland"}
-        async with http.post(throttled_server + "/login", json=credentials) as response:
-            assert (response.status, await response.json()) == (429, {"error": "throttled"})
-    clock.now += 61  # the window has passed
+async def test_concurrent_guesses_are_counted_before_they_are_checked(throttled_server,
+                                                                      refusals):
+    """50 guesses at once: only the 5 the allowance holds reach the password check."""
+    guesses = [raw_handshake(throttled_server, query=f"username=alice&password=guess{i}")
+               for i in range(50)]
+    assert all(refused(answer) for answer in await asyncio.gather(*guesses))
+    checked = [code for code in refusals.codes if code in ("bad_credentials", "busy")]
+    assert refusals.codes.count("bad_credentials") <= 5, refusals.codes
+    assert len(checked) + refusals.codes.count("throttled") == 50
+
+
+async def test_a_valid_token_is_never_refused_because_its_address_is_throttled(
+        throttled_server, tokens):
+    for i in range(6):
+        await raw_handshake(throttled_server, query=f"username=mallory{i}&password=guess")
+    assert (await login(throttled_server, "bob", "builder"))[1] == "throttled"
     assert (await raw_handshake(throttled_server, query=f"token={tokens[ALICE]}")).connected
 # --8<-- [end:throttle-test]
 
 
-async def test_failed_logins_count_towards_the_throttle(throttled_server):
-    async with aiohttp.ClientSession() as http:
-        statuses = []
-        for _ in range(4):
-            credentials = {"username": "alice", "password": "guess"}
-            async with http.post(throttled_server + "/login", json=credentials) as response:
-                statuses.append(response.status)
-    assert statuses == [401, 401, 401, 429]
+async def test_guesses_at_one_account_from_many_addresses_are_throttled(throttled_server):
+    for i in range(5):
+        async with from_address(f"127.0.0.{10 + i}") as http:
+            assert await login(throttled_server, "alice", "guess", http=http) == (
+                401, "bad_credentials")
+    async with from_address("127.0.0.99") as http:
+        assert await login(throttled_server, "alice", "wonderland", http=http) == (
+            429, "throttled")
+    async with from_address("127.0.0.99") as http:  # another account is not affected
+        assert (await login(throttled_server, "bob", "builder", http=http))[0] == 200
 
 
-async def test_missing_and_expired_credentials_do_not_count(throttled_server, tokens):
-    for _ in range(5):
-        assert refused(await raw_handshake(throttled_server))
-        assert refused(await raw_handshake(throttled_server, query=f"token={tokens[EXPIRED]}"))
-    assert (await raw_handshake(throttled_server, query=f"token={tokens[ALICE]}")).connected
+async def test_a_flood_is_refused_at_once_and_a_good_login_elsewhere_is_served(impl, servers):
+    servers.policy = make_policy()  # no throttle: only the hashing gate stands
+    url = await servers.app(impl)
+    flood = [asyncio.ensure_future(login(url, "alice", f"guess{i}")) for i in range(200)]
+    await asyncio.sleep(0.05)  # the flood is in
+    async with from_address("127.0.0.2") as http:
+        assert await login(url, "bob", "builder", http=http) == (200, None)
+    answers = await asyncio.gather(*flood)
+    assert {error for _, error in answers} == {"bad_credentials", "busy"}
+    assert (429, "busy") in answers, "a full gate answers at once instead of queueing"
 
 
-async def test_the_memory_store_forgets_old_failures_and_stays_bounded():
-    store = MemoryStore(max_keys=100)
-    for address in range(1000):
-        await store.add(f"10.0.0.{address}", now=float(address), window=60)
-    assert len(store.failures) <= 100
-    assert await store.count("10.0.0.999", now=999.0, window=60) == 1
-    assert await store.count("10.0.0.999", now=1060.0, window=60) == 0
+@pytest.mark.parametrize(("trusted", "separate"), [(False, False), (True, True)],
+                         ids=["untrusted-peer", "trusted-proxy"])
+async def test_forwarded_addresses_are_believed_only_from_trusted_proxies(
+        impl, servers, trusted, separate):
+    servers.policy = make_policy(throttle=Throttle(per_address="2/minute",
+                                                   per_account="100/minute"),
+                                 trusted_proxies=["127.0.0.1"] if trusted else [])
+    url = await servers.app(impl)
+    for i in range(3):  # each claims another address
+        await login(url, f"user{i}", "guess", headers={"X-Forwarded-For": f"203.0.113.{i}"})
+    status, _ = await login(url, "bob", "builder", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert (status == 200) is separate
+
+
+async def test_an_undecodable_credential_is_a_clean_refusal(server, caplog):
+    for auth in ('{"token": "\\ud800"}', '{"username": "alice", "password": "\\udfff"}'):
+        answer = await raw_handshake(server, auth=auth)
+        assert answer.connect_error == MALFORMED or answer.status == 403, answer
+    assert "Traceback" not in caplog.text
+    assert not [r for r in caplog.records if r.exc_info], "no traceback for bad input"
 
 
 # ---- origins ----------------------------------------------------------------------------------
