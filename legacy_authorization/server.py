@@ -21,6 +21,7 @@ from shared.sockets import (
     MAX_PACKET_BYTES,
     Namespace,
     Socket,
+    refuse_jsonp,
     refuse_oversized_posts,
     refuse_undecodable_packets,
     refuse_unknown_namespaces,
@@ -127,7 +128,10 @@ class SocketNamespace(Namespace):
 class LegacyServer:
     """0.9's ``Manager``, reduced to what authorization needs: settings, namespaces, the gate."""
 
-    def __init__(self, *, path: str = "socket.io", **sio_options):
+    def __init__(self, *, path: str = "socket.io", jsonp: bool = False, **sio_options):
+        """``jsonp``: serve JSONP polling (``?j=``), which any page can load with a script
+        tag; off unless a client without CORS must be served."""
+        self.jsonp = jsonp
         self.settings = {"authorization": False, "origins": "*:*", "authorization timeout": 10.0}
         self.path = f"/{path.strip('/')}/"
         self.sio = socketio.AsyncServer(
@@ -168,6 +172,8 @@ class LegacyServer:
 
     def attach(self, app: web.Application) -> None:
         app.middlewares.extend([refuse_oversized_posts(self.path), self._handshake_gate])
+        if not self.jsonp:  # before the gate: a JSONP handshake is refused, not authorized
+            app.middlewares.insert(-1, refuse_jsonp(self.path))
         self.sio.attach(app, socketio_path=self.path)
 
     # --8<-- [start:gate]

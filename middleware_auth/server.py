@@ -19,6 +19,7 @@ from shared.sockets import (
     MAX_PACKET_BYTES,
     Namespace,
     Socket,
+    refuse_jsonp,
     refuse_oversized_posts,
     refuse_undecodable_packets,
     refuse_unknown_namespaces,
@@ -106,7 +107,11 @@ class MiddlewareNamespace(Namespace):
 class MiddlewareServer:
     """v4's ``Server``, reduced to what authorization needs: ``use``, ``of``, the chain."""
 
-    def __init__(self, *, path: str = "socket.io", middleware_timeout: float = 10.0, **sio_options):
+    def __init__(self, *, path: str = "socket.io", middleware_timeout: float = 10.0,
+                 jsonp: bool = False, **sio_options):
+        """``jsonp``: serve JSONP polling (``?j=``), which any page can load with a script
+        tag; off unless a client without CORS must be served."""
+        self.jsonp = jsonp
         self.path = f"/{path.strip('/')}/"
         self.middleware_timeout = middleware_timeout
         self.sio = socketio.AsyncServer(async_mode="aiohttp", max_http_buffer_size=MAX_PACKET_BYTES,
@@ -137,6 +142,8 @@ class MiddlewareServer:
 
     def attach(self, app: web.Application) -> None:
         app.middlewares.append(refuse_oversized_posts(self.path))
+        if not self.jsonp:
+            app.middlewares.append(refuse_jsonp(self.path))
         self.sio.attach(app, socketio_path=self.path)
 
     # --8<-- [start:chain]

@@ -194,7 +194,7 @@ class Policy:
         for hop in reversed(headers.get("x-forwarded-for", "").split(",")):
             hop = hop.strip()
             if hop and hop not in self.trusted_proxies:
-                return hop if _is_address(hop) else peer
+                return hop if is_ip_address(hop) else peer
         return peer
     # --8<-- [end:client]
 
@@ -284,7 +284,7 @@ class Policy:
         return Refusal(code)
 
 
-def _is_address(text: str) -> bool:
+def is_ip_address(text: str) -> bool:
     try:
         ipaddress.ip_address(text)
     except ValueError:

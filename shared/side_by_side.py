@@ -9,14 +9,14 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from shared.cli import parse, run
-from shared.web import add_static, setup_templates
+from shared.web import add_static, security_headers, setup_templates
 
 PANES = web.AppKey("panes", list)
 DESCRIPTION = "side-by-side page"
 
 
 def create_app(*, legacy: str, middleware: str) -> web.Application:
-    app = web.Application()
+    app = web.Application(middlewares=[security_headers([legacy, middleware])])
     app[PANES] = [
         {"name": "legacy", "server": legacy, "title": "0.9: global authorization"},
         {"name": "middleware", "server": middleware, "title": "1.0+: middleware"},

@@ -55,6 +55,24 @@ def refuse_unknown_namespaces(sio: socketio.AsyncServer) -> None:
     sio.on("connect", refuse, namespace="*")
 
 
+def refuse_jsonp(path: str):
+    """An aiohttp middleware: JSONP polling (``?j=``) gets 400 at once.
+
+    A JSONP answer is a script, and a ``<script>`` tag on any page, same site or not, sends
+    the user's cookie and no ``Origin``: that page would read the session id and drive an
+    authenticated session. Engine.IO clients use it only for browsers without CORS (IE 9).
+    """
+
+    @web.middleware
+    async def guard(request: web.Request, handler):
+        if request.path == path and "j" in request.query:
+            log.info("JSONP polling refused", extra={"refusal": "jsonp_disabled"})
+            return web.Response(status=400, text="JSONP polling is disabled")
+        return await handler(request)
+
+    return guard
+
+
 def refuse_oversized_posts(path: str):
     """An aiohttp middleware: a polling POST over MAX_PACKET_BYTES gets 413 at once.
 

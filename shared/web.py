@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 import jinja2
@@ -13,7 +14,7 @@ from redis import asyncio as aioredis
 from shared.access_log import install_log_filters
 from shared.handshake import redacted
 from shared.login import POLICY, SESSIONS, login, logout
-from shared.policy import Policy
+from shared.policy import Policy, is_ip_address
 from shared.redis_state import RedisRevocationBus, RedisRevokedTokens
 from shared.sessions import LiveSessions
 from shared.throttle import Throttle
@@ -48,7 +49,8 @@ def create_web_app(*, server_name: str, policy: Policy, templates: Path,
     """
     install_log_filters()
     app = web.Application(client_max_size=64 * 1024,
-                          middlewares=[refuse_foreign_origins, cors_for_login])
+                          middlewares=[security_headers(), refuse_foreign_origins,
+                                       cors_for_login])
     app[POLICY] = policy
     app[SESSIONS] = LiveSessions(bus=RedisRevocationBus(redis) if redis else None)
     app.on_startup.append(app[SESSIONS].start)
@@ -132,19 +134,63 @@ async def login_or_preflight(request: web.Request) -> web.StreamResponse:
     return await login(request)
 
 
+# --8<-- [start:guard]
 @web.middleware
 async def refuse_foreign_origins(request: web.Request, handler):
-    """Cross-site WebSocket hijacking defence: a browser always says which page is calling
-    (``Origin``); one from another site may not connect or log in, whatever cookie it carries.
-    Clients that send no ``Origin`` (not browsers) are not affected."""
-    origin = request.headers.get("Origin")
-    if origin and request.path != "/" and not request.path.startswith("/static/"):
-        same_origin = origin == f"{request.scheme}://{request.host}"
-        if not same_origin and origin not in request.app[ALLOWED_ORIGINS]:
-            log.info("refused origin %s on %s", origin, request.path,
+    """What a browser lets another page do with the user's cookie, refused here:
+
+    - a ``Host`` the server does not answer to: DNS rebinding (evil.example resolved to this
+      server makes the attacker's page same-origin with it, so Host and Origin agree);
+    - an ``Origin`` that is neither the server's own nor allowed: cross-site WebSocket
+      hijacking, and a login or logout forged by another site;
+    - no ``Origin`` but ``Sec-Fetch-Site`` same-site or cross-site: a ``<script>`` or ``<img>``
+      on another port or site, which sends the cookie (SameSite counts ports as one site) and
+      no Origin. Clients that are not browsers send neither header and are not affected.
+    """
+    if not host_allowed(request):
+        log.info("refused host on %s", request.path, extra={"refusal": "unknown_host"})
+        return web.Response(status=421, text="unknown host")
+    if request.path != "/" and not request.path.startswith("/static/"):
+        origin = request.headers.get("Origin")
+        if origin:
+            allowed = origin == f"{request.scheme}://{request.host}" or (
+                origin in request.app[ALLOWED_ORIGINS])
+        else:
+            allowed = request.headers.get("Sec-Fetch-Site") not in ("same-site", "cross-site")
+        if not allowed:
+            log.info("refused origin %s on %s", origin or "(none)", request.path,
                      extra={"refusal": "foreign_origin"})
             return web.Response(status=403, text="origin not allowed")
     return await handler(request)
+# --8<-- [end:guard]
+
+
+def host_allowed(request: web.Request) -> bool:
+    """An address, ``localhost``, or the host of an allowed origin: never a name an attacker
+    could point at this server."""
+    host = urlsplit(f"//{request.host}").hostname or ""
+    allowed = {urlsplit(origin).hostname for origin in request.app[ALLOWED_ORIGINS]}
+    return host == "localhost" or host in allowed or is_ip_address(host)
+
+
+def security_headers(connect_sources: Sequence[str] = ()):
+    """Every answer: ``nosniff``. Pages: a Content-Security-Policy that allows only this
+    server's own scripts and styles, and connections to it and to ``connect_sources``."""
+    sources = " ".join(["'self'", *connect_sources,
+                        *(s.replace("http", "ws", 1) for s in connect_sources)])
+    policy = (f"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+              f"connect-src {sources}; form-action 'self'; base-uri 'none'; "
+              f"frame-ancestors 'none'")
+
+    @web.middleware
+    async def add_headers(request: web.Request, handler):
+        response = await handler(request)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        if response.content_type == "text/html":
+            response.headers["Content-Security-Policy"] = policy
+        return response
+
+    return add_headers
 
 
 @web.middleware
