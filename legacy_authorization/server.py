@@ -21,6 +21,7 @@ from shared.sockets import (
     MAX_PACKET_BYTES,
     Namespace,
     Socket,
+    close_sessions_that_never_connect,
     refuse_jsonp,
     refuse_oversized_posts,
     refuse_undecodable_packets,
@@ -128,9 +129,11 @@ class SocketNamespace(Namespace):
 class LegacyServer:
     """0.9's ``Manager``, reduced to what authorization needs: settings, namespaces, the gate."""
 
-    def __init__(self, *, path: str = "socket.io", jsonp: bool = False, **sio_options):
+    def __init__(self, *, path: str = "socket.io", jsonp: bool = False,
+                 connect_timeout: float = 45.0, **sio_options):
         """``jsonp``: serve JSONP polling (``?j=``), which any page can load with a script
-        tag; off unless a client without CORS must be served."""
+        tag; off unless a client without CORS must be served. ``connect_timeout``: close a
+        connection that joins no namespace within this many seconds (Socket.IO 4's)."""
         self.jsonp = jsonp
         self.settings = {"authorization": False, "origins": "*:*", "authorization timeout": 10.0}
         self.path = f"/{path.strip('/')}/"
@@ -144,6 +147,7 @@ class LegacyServer:
         )
         refuse_undecodable_packets(self.sio)
         refuse_unknown_namespaces(self.sio)
+        close_sessions_that_never_connect(self.sio, connect_timeout)
         self.namespaces: dict[str, SocketNamespace] = {}
         self.sockets = self.of("/")  # io.sockets
 

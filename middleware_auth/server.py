@@ -19,6 +19,7 @@ from shared.sockets import (
     MAX_PACKET_BYTES,
     Namespace,
     Socket,
+    close_sessions_that_never_connect,
     refuse_jsonp,
     refuse_oversized_posts,
     refuse_undecodable_packets,
@@ -108,9 +109,10 @@ class MiddlewareServer:
     """v4's ``Server``, reduced to what authorization needs: ``use``, ``of``, the chain."""
 
     def __init__(self, *, path: str = "socket.io", middleware_timeout: float = 10.0,
-                 jsonp: bool = False, **sio_options):
+                 jsonp: bool = False, connect_timeout: float = 45.0, **sio_options):
         """``jsonp``: serve JSONP polling (``?j=``), which any page can load with a script
-        tag; off unless a client without CORS must be served."""
+        tag; off unless a client without CORS must be served. ``connect_timeout``: close a
+        connection that joins no namespace within this many seconds (Socket.IO 4's)."""
         self.jsonp = jsonp
         self.path = f"/{path.strip('/')}/"
         self.middleware_timeout = middleware_timeout
@@ -118,6 +120,7 @@ class MiddlewareServer:
                                         namespaces="*", **sio_options)
         refuse_undecodable_packets(self.sio)
         refuse_unknown_namespaces(self.sio)
+        close_sessions_that_never_connect(self.sio, connect_timeout)
         self.namespaces: dict[str, MiddlewareNamespace] = {}
         self.sockets = self.of("/")
 

@@ -1,22 +1,66 @@
 """Read an aiohttp request the way Node's Socket.IO did, for both eras' handshake objects."""
 
+import hashlib
 import re
 import time
 from collections.abc import Mapping
+from urllib.parse import unquote
 
 from aiohttp import web
 
 REDACTED = "[redacted]"
-SECRET_NAMES = {"token", "password"}
-# Query values safe to log: Engine.IO's own, in the shapes Engine.IO gives them. Any other
-# value may be a credential sent under another name, so it is hidden (an allow-list).
+# The one rule for what may be shown, in a log line or the ``handshake`` acknowledgement: an
+# allow-list. Query values: Engine.IO's own, in the shapes Engine.IO gives them (any other value
+# may be a credential sent under another name); a session id only as a hash (its holder can
+# drive that polling session). Headers: these names; a cookie or any unknown header is hidden.
 SAFE_PARAMS = {
     "EIO": re.compile(r"\d{1,2}"),
     "transport": re.compile(r"polling|websocket"),
-    "sid": re.compile(r"[A-Za-z0-9_-]{20}"),
-    "t": re.compile(r"[0-9.]{1,24}"),
+    "t": re.compile(r"[0-9A-Za-z.]{1,24}"),
 }
-SECRET_HEADERS = {"authorization", "cookie"}
+SAFE_HEADERS = {
+    "host", "user-agent", "accept", "accept-language", "accept-encoding", "origin", "connection",
+    "upgrade", "content-type", "content-length", "sec-fetch-site", "sec-fetch-mode",
+    "sec-fetch-dest", "sec-websocket-version", "x-forwarded-for",
+}
+IDENTIFIERS = {"sid"}
+
+
+def shown(name: str, value: str) -> str:
+    """A query value as it may be shown: itself, a hash (session ids), or ``[redacted]``."""
+    if name in IDENTIFIERS:
+        return "#" + hashlib.sha256(value.encode(errors="replace")).hexdigest()[:12]
+    pattern = SAFE_PARAMS.get(name)
+    return value if pattern and pattern.fullmatch(value) else REDACTED
+
+
+def redacted(handshake: Mapping) -> dict:
+    """A copy of a handshake object that may be shown: its query, headers, url and ``auth``
+    through the one rule above; what the server itself added (address, user, role) as is."""
+    safe = dict(handshake)
+    if isinstance(handshake.get("query"), Mapping):
+        safe["query"] = {name: [shown(name, v) for v in value] if isinstance(value, list)
+                         else shown(name, value) for name, value in handshake["query"].items()}
+    if isinstance(handshake.get("headers"), Mapping):
+        safe["headers"] = {name: value if name in SAFE_HEADERS else REDACTED
+                           for name, value in handshake["headers"].items()}
+    if isinstance(handshake.get("url"), str):
+        safe["url"] = redacted_url(handshake["url"])
+    if isinstance(handshake.get("auth"), Mapping):
+        safe["auth"] = dict.fromkeys(handshake["auth"], REDACTED)
+    return safe
+
+
+def redacted_url(url: str) -> str:
+    """``/socket.io/?token=abc&EIO=4`` -> ``/socket.io/?token=[redacted]&EIO=4``."""
+    path, sep, query = url.partition("?")
+    if not sep:
+        return url
+    parts = []
+    for part in query.split("&"):
+        name, eq, value = part.partition("=")
+        parts.append(f"{name}={shown(name, unquote(value))}" if eq else part)
+    return f"{path}?{'&'.join(parts)}"
 
 
 # Node keeps the first of these when a request repeats them (``IncomingMessage``'s rule).
@@ -68,32 +112,3 @@ def js_date_string(epoch_seconds: float | None = None) -> str:
 
 def epoch_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-def redacted(handshake: Mapping) -> dict:
-    """A copy safe to show or log: token and password values, cookies, Authorization hidden."""
-    safe = {}
-    for key, value in handshake.items():
-        if key in SECRET_NAMES or key in SECRET_HEADERS:
-            safe[key] = REDACTED
-        elif isinstance(value, Mapping):
-            safe[key] = redacted(value)
-        elif key == "url" and isinstance(value, str):
-            safe[key] = redacted_url(value)
-        else:
-            safe[key] = value
-    return safe
-
-
-def redacted_url(url: str) -> str:
-    """``/socket.io/?token=abc&EIO=4`` -> ``/socket.io/?token=[redacted]&EIO=4``: every value
-    but Engine.IO's own is hidden (an allow-list: a token may come under any name)."""
-    path, sep, query = url.partition("?")
-    if not sep:
-        return url
-    parts = []
-    for part in query.split("&"):
-        name, eq, value = part.partition("=")
-        safe = name in SAFE_PARAMS and SAFE_PARAMS[name].fullmatch(value)
-        parts.append(part if not eq or safe else f"{name}={REDACTED}")
-    return f"{path}?{'&'.join(parts)}"

@@ -4,6 +4,7 @@ Each engine builds its era's ``Socket`` (0.9: ``handshake``; 1.0+: ``handshake``
 and keeps it in the python-socketio session, which lives exactly as long as the connection.
 """
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -41,6 +42,54 @@ def refuse_undecodable_packets(sio: socketio.AsyncServer) -> None:
             await sio.eio._get_socket(eio_sid).close(wait=False, abort=True)
 
     sio.eio.on("message", on_message)
+
+
+def watch_engine_io_sessions(sio: socketio.AsyncServer, opened, closed) -> None:
+    """Call ``opened(eio_sid, environ)`` and ``closed(eio_sid)`` as python-socketio opens and
+    closes each Engine.IO session (the handlers already there still run)."""
+    on_connect, on_disconnect = sio.eio.handlers["connect"], sio.eio.handlers["disconnect"]
+
+    async def connect(eio_sid, environ):
+        result = await on_connect(eio_sid, environ)
+        opened(eio_sid, environ)
+        return result
+
+    async def disconnect(eio_sid, reason):
+        closed(eio_sid)
+        return await on_disconnect(eio_sid, reason)
+
+    sio.eio.on("connect", connect)
+    sio.eio.on("disconnect", disconnect)
+
+
+def close_sessions_that_never_connect(sio: socketio.AsyncServer, timeout: float) -> None:
+    """Socket.IO 4's ``connectTimeout``: an Engine.IO session that has joined no namespace
+    ``timeout`` seconds after it opened is closed. python-socketio keeps such a session as
+    long as the client answers pings: 100,000 of them held 1.1 GB."""
+    timers: dict[str, asyncio.TimerHandle] = {}
+    closing: set[asyncio.Task] = set()
+
+    def joined_none(eio_sid: str) -> bool:
+        return all(sio.manager.sid_from_eio_sid(eio_sid, namespace) is None
+                   for namespace in list(sio.manager.get_namespaces()))
+
+    def check(eio_sid: str) -> None:
+        timers.pop(eio_sid, None)
+        if joined_none(eio_sid):
+            log.info("closed a session that joined no namespace in %s s", timeout)
+            task = asyncio.ensure_future(sio.eio.disconnect(eio_sid))
+            closing.add(task)  # a reference until it is done
+            task.add_done_callback(closing.discard)
+
+    def opened(eio_sid, environ):
+        timers[eio_sid] = asyncio.get_running_loop().call_later(timeout, check, eio_sid)
+
+    def closed(eio_sid):
+        timer = timers.pop(eio_sid, None)
+        if timer:
+            timer.cancel()
+
+    watch_engine_io_sessions(sio, opened, closed)
 
 
 def refuse_unknown_namespaces(sio: socketio.AsyncServer) -> None:

@@ -1,6 +1,7 @@
 """The web application both servers share: pages, static files, ``POST /login``, CORS."""
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -12,11 +13,12 @@ from aiohttp import web
 from redis import asyncio as aioredis
 
 from shared.access_log import install_log_filters
-from shared.handshake import redacted
+from shared.handshake import node_headers, redacted
 from shared.login import POLICY, SESSIONS, login, logout
 from shared.policy import Policy, is_ip_address
 from shared.redis_state import RedisRevocationBus, RedisRevokedTokens
 from shared.sessions import LiveSessions
+from shared.sockets import watch_engine_io_sessions
 from shared.throttle import Throttle
 from shared.tokens import TokenIssuer, secret_from_environment
 
@@ -25,6 +27,7 @@ SHARED = Path(__file__).parent
 SERVER_NAME = web.AppKey("server_name", str)
 ALLOWED_ORIGINS = web.AppKey("allowed_origins", tuple)
 ENGINE = web.AppKey("engine", object)  # the server's LegacyServer or MiddlewareServer
+MAX_SESSIONS_PER_ADDRESS = 50  # open Engine.IO sessions; a browser tab needs one
 
 
 def default_policy(redis=None, redis_url: str | None = None,
@@ -89,8 +92,43 @@ def create_server_app(io, *, server_name: str, policy: Policy, templates: Path, 
         namespace.on("connection", welcome).on("handshake", show_handshake)
         namespace.on("disconnect", sessions.disconnected)
     app[ENGINE] = io
+    app.middlewares.append(cap_sessions_per_address(io, policy, MAX_SESSIONS_PER_ADDRESS))
     io.attach(app)
     return app
+
+
+def cap_sessions_per_address(io, policy: Policy, limit: int):
+    """At most ``limit`` open Engine.IO sessions per client address (behind a trusted proxy,
+    the forwarded one): a new handshake beyond that gets 429, before any session exists."""
+    open_by_address: Counter[str] = Counter()
+    address_of: dict[str, str] = {}
+
+    def client(request: web.Request) -> str:
+        return policy.client(request.remote or "", node_headers(request))
+
+    def opened(eio_sid, environ):
+        address_of[eio_sid] = address = client(environ["aiohttp.request"])
+        open_by_address[address] += 1
+
+    def closed(eio_sid):
+        address = address_of.pop(eio_sid, None)
+        if address is not None:
+            open_by_address[address] -= 1
+            if not open_by_address[address]:
+                del open_by_address[address]
+
+    watch_engine_io_sessions(io.sio, opened, closed)
+
+    @web.middleware
+    async def guard(request: web.Request, handler):
+        if (request.path == io.path and "sid" not in request.query
+                and open_by_address[client(request)] >= limit):
+            log.info("refused a connection: %d open from one address", limit,
+                     extra={"refusal": "too_many_sessions"})
+            return web.Response(status=429, text="too many open connections")
+        return await handler(request)
+
+    return guard
 
 
 def welcome_handler(sessions: LiveSessions, server_name: str, identity_of):

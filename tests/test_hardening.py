@@ -1,11 +1,16 @@
 """Bad input, failure, abuse and secrets: proven for both servers through the same fixture."""
 
 import asyncio
+import inspect
 import json
+import logging
 
 import aiohttp
 import pytest
 
+import shared.web
+from legacy_authorization.server import LegacyServer
+from middleware_auth.server import MiddlewareServer
 from shared.login import SESSIONS
 from shared.throttle import Throttle
 from shared.tokens import TokenIssuer
@@ -255,6 +260,41 @@ async def test_a_page_of_the_server_itself_is_same_origin(server, tokens):
     assert answer.connected
 
 
+# ---- sessions that never connect --------------------------------------------------------------
+
+ENGINES = {"legacy_authorization": LegacyServer, "middleware_auth": MiddlewareServer}
+
+
+async def open_engine_io_session(url: str, query: str = "", http=None) -> str:
+    """The first request of a connection, and nothing after it: no CONNECT, ever."""
+    async with (http or aiohttp.ClientSession()) as session, session.get(
+            f"{url}/socket.io/?EIO=4&transport=polling&{query}") as response:
+        assert response.status == 200, await response.text()
+        return json.loads((await response.text())[1:])["sid"]
+
+
+async def test_a_session_that_never_connects_is_closed_after_the_connect_timeout(impl,
+                                                                                 servers):
+    assert inspect.signature(ENGINES[impl]).parameters["connect_timeout"].default == 45.0
+    url = await servers.engine(ENGINES[impl](connect_timeout=0.3))
+    sid = await open_engine_io_session(url)
+    await asyncio.sleep(0.6)
+    async with aiohttp.ClientSession() as http, http.get(
+            f"{url}/socket.io/?EIO=4&transport=polling&sid={sid}") as response:
+        assert response.status == 400, "the session is gone"
+
+
+async def test_open_sessions_are_capped_per_address(impl, servers, tokens, monkeypatch):
+    monkeypatch.setattr(shared.web, "MAX_SESSIONS_PER_ADDRESS", 3)
+    url = await servers.app(impl)
+    for _ in range(3):
+        await open_engine_io_session(url, f"token={tokens[ALICE]}")
+    answer = await raw_handshake(url, query=f"token={tokens[ALICE]}")
+    assert (answer.status, answer.body) == (429, "too many open connections")
+    async with from_address("127.0.0.2") as http:  # another address is not affected
+        await open_engine_io_session(url, f"token={tokens[ALICE]}", http=http)
+
+
 # ---- live sessions ----------------------------------------------------------------------------
 
 async def test_a_socket_is_ended_when_its_token_expires_and_a_fresh_token_reconnects(
@@ -299,10 +339,11 @@ async def test_logout_revokes_the_token_everywhere_it_is_connected(server, token
 # ---- load -------------------------------------------------------------------------------------
 
 async def test_concurrent_mixed_handshakes_get_exactly_their_verdicts_and_leave_nothing(
-    impl, servers, tokens, request
+    impl, servers, tokens, request, monkeypatch
 ):
-    url = await servers.app(impl)
     count = request.config.getoption("--load-handshakes")
+    monkeypatch.setattr(shared.web, "MAX_SESSIONS_PER_ADDRESS", count)  # all from one address
+    url = await servers.app(impl)
     queries = [f"token={tokens[ALICE]}" if i % 2 else f"token={tokens[EXPIRED]}"
                for i in range(count)]
     answers = await asyncio.gather(*(raw_handshake(url, query=q, timeout=60) for q in queries))
@@ -317,6 +358,18 @@ async def test_concurrent_mixed_handshakes_get_exactly_their_verdicts_and_leave_
 
     await until(lambda: left_behind() == 0, timeout=10)
     assert (await raw_handshake(url, query=f"token={tokens[ALICE]}")).connected
+
+
+async def test_no_session_id_reaches_a_log_line(server, tokens, caplog):
+    """A polling session id lets its holder drive that session: logs show only its hash."""
+    caplog.set_level(logging.DEBUG)
+    async with python_client() as client:
+        await client.connect(f"{server}?token={tokens[ALICE]}", wait_timeout=3)
+        sid = client.eio.sid
+        assert await client.call("handshake", timeout=3)
+        await client.disconnect()
+    await until(lambda: "sid=#" in caplog.text)  # the upgrade is logged once it has ended
+    assert sid not in caplog.text
 
 
 async def test_an_unknown_sid_is_refused_without_logging_its_value(server, tokens, caplog):

@@ -1,5 +1,6 @@
 """Real Chromium (Debian's, by path) driven by Playwright, against real servers."""
 
+import asyncio
 import os
 import socket
 from pathlib import Path
@@ -46,3 +47,11 @@ def reserve_port() -> socket.socket:
     sock.bind(("127.0.0.1", 0))
     sock.listen()
     return sock
+
+
+async def until_true_in_page(page, expression: str, timeout: float = 10.0) -> None:
+    """Playwright's ``wait_for_function`` evaluates its predicate with ``eval``, which the
+    pages' Content-Security-Policy forbids; ``page.evaluate`` is not subject to it."""
+    async with asyncio.timeout(timeout):
+        while not await page.evaluate(expression):
+            await asyncio.sleep(0.05)

@@ -8,7 +8,7 @@ browser sends that cookie with every request the page makes to the server.
 import pytest
 from aiohttp import web
 
-from tests.browser.conftest import reserve_port
+from tests.browser.conftest import reserve_port, until_true_in_page
 
 pytestmark = pytest.mark.browser
 
@@ -53,7 +53,7 @@ async def test_a_page_on_another_port_cannot_obtain_a_session(victim, servers, c
     await servers.serve(app, sock=sock)
     page = await context.new_page()
     await page.goto(attacker + "/")
-    await page.wait_for_function("Object.keys(window.results).length === 2")
+    await until_true_in_page(page, "Object.keys(window.results).length === 2")
     results = await page.evaluate("window.results")
     assert results == {"jsonp": "refused", "polling": "refused"}, results
     assert set(refusals.codes) <= {"jsonp_disabled", "foreign_origin"}

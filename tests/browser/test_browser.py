@@ -6,7 +6,12 @@ import pytest
 
 from shared import side_by_side
 from shared.policy import REFUSALS, Policy
-from tests.browser.conftest import ARTIFACTS, hosts_contacted, reserve_port
+from tests.browser.conftest import (
+    ARTIFACTS,
+    hosts_contacted,
+    reserve_port,
+    until_true_in_page,
+)
 from tests.cases import ALICE, BOB, CASES, EXPIRED, WRONG_KEY
 from tests.client import TEST_SECRET, RecordingTokenIssuer, Verdict, attempt
 
@@ -101,8 +106,8 @@ async def side_by_side_page(servers, policy):
 
 
 async def verdicts(page) -> dict[str, str]:
-    await page.wait_for_function(
-        "[...document.querySelectorAll('.verdict')].every(v => v.dataset.accepted)")
+    await until_true_in_page(
+        page, "[...document.querySelectorAll('.verdict')].every(v => v.dataset.accepted)")
     return {name: await page.text_content(f"[data-pane={name}] .verdict")
             for name in ("legacy", "middleware")}
 
