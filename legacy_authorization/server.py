@@ -10,7 +10,7 @@ joins a namespace. See docs/reference for each behaviour and the test that prove
 import asyncio
 import inspect
 import logging
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import socketio
 from aiohttp import web
@@ -31,6 +31,14 @@ from shared.sockets import (
 log = logging.getLogger("handshake.legacy")
 
 HANDSHAKE_DATA = web.RequestKey("handshake_data", dict)
+ANSWER = web.RequestKey("answer", web.Response)  # the gate's 0.9 refusal
+
+
+@web.middleware
+async def answer_as_0_9(request: web.Request, handler):
+    """python-engineio answers a refused handshake with its own 401: send 0.9's instead."""
+    response = await handler(request)
+    return request.get(ANSWER, response)
 
 
 def handshake_data_of(request: web.Request) -> dict:
@@ -93,21 +101,6 @@ def origin_allowed(origins: str, origin: str | None) -> bool:
     return bool({f"{host}:{port}", f"{host}:*", f"*:{port}"} & set(entries))
 
 
-def opens_a_session(request: web.Request, path: str) -> bool:
-    """Is this the request python-engineio will answer with a new session? Decided the way it
-    decides (``parse_qs`` drops blank values: ``?sid=`` is no sid), so that nothing opens a
-    session without passing the gate. A malformed one (bad ``EIO``, ``transport`` or ``j``)
-    is left to python-engineio's 400, without running authorization on it."""
-    if request.path != path or request.method != "GET":
-        return False
-    query = parse_qs(request.query_string)
-    if "sid" in query or query.get("EIO") != ["4"]:
-        return False
-    if query.get("transport", ["polling"])[0] not in ("polling", "websocket"):
-        return False
-    return "j" not in query or query["j"][0].lstrip("-").isdigit()
-
-
 def text_response(status: int, body: str, origin: str | None = None) -> web.Response:
     response = web.Response(status=status, text=body, content_type="text/plain")
     if origin:  # 0.9 added these to the 200, 403 unauthorized and 500 answers
@@ -161,8 +154,12 @@ class LegacyServer:
         return self.settings[key]
 
     def _engine_origin_allowed(self, origin, environ) -> bool:
-        # the same 0.9 rule for the requests after the handshake (polling, upgrade)
-        return origin_allowed(self.get("origins"), origin)
+        """0.9's ``origins`` rule, checked by python-engineio before anything else; a refusal
+        is answered as 0.9 did, without CORS headers (``answer_as_0_9``)."""
+        if origin_allowed(self.get("origins"), origin):
+            return True
+        environ["aiohttp.request"][ANSWER] = text_response(403, "handshake bad origin")
+        return False
 
     def of(self, name: str) -> SocketNamespace:
         if name not in self.namespaces:
@@ -175,20 +172,30 @@ class LegacyServer:
         return self.namespaces[name]
 
     def attach(self, app: web.Application) -> None:
-        app.middlewares.extend([refuse_oversized_posts(self.path), self._handshake_gate])
-        if not self.jsonp:  # before the gate: a JSONP handshake is refused, not authorized
-            app.middlewares.insert(-1, refuse_jsonp(self.path))
+        app.middlewares.extend([refuse_oversized_posts(self.path), answer_as_0_9])
+        if not self.jsonp:
+            app.middlewares.append(refuse_jsonp(self.path))
         self.sio.attach(app, socketio_path=self.path)
+        # python-engineio calls its connect handler for exactly the requests that open a
+        # session, whatever their transport: the gate runs there, so nothing opens a session
+        # without passing it, and no second parser decides what a handshake is.
+        open_session = self.sio.eio.handlers["connect"]
+
+        async def gate(eio_sid, environ):
+            answer = await self._handshake(environ["aiohttp.request"])
+            if answer is not None:
+                environ["aiohttp.request"][ANSWER] = answer
+                return False  # python-engineio drops the session: answer_as_0_9 says why
+            return await open_session(eio_sid, environ)
+
+        self.sio.eio.on("connect", gate)
 
     # --8<-- [start:gate]
-    @web.middleware
-    async def _handshake_gate(self, request: web.Request, handler):
-        """The HTTP handshake: the first GET of a connection, the one without a ``sid``."""
-        if not opens_a_session(request, self.path):
-            return await handler(request)
+    async def _handshake(self, request: web.Request) -> web.Response | None:
+        """The HTTP handshake, the request that opens a connection: None lets it through."""
         origin = request.headers.get("Origin")
         if not origin_allowed(self.get("origins"), origin or request.headers.get("Referer")):
-            return text_response(403, "handshake bad origin")
+            return text_response(403, "handshake bad origin")  # no Origin: 0.9 read Referer
         handshake_data = handshake_data_of(request)
         err, authorized = await self._authorize(handshake_data)
         if err is not None:
@@ -197,7 +204,7 @@ class LegacyServer:
         if not authorized:
             return text_response(403, "handshake unauthorized", origin)
         request[HANDSHAKE_DATA] = handshake_data  # the same object becomes socket.handshake
-        return await handler(request)
+        return None
     # --8<-- [end:gate]
 
     async def _authorize(self, handshake_data: dict):
