@@ -40,7 +40,23 @@ def run_node(*args: str, stdin: str = "", env: dict[str, str] | None = None):
                           text=True, timeout=30, env={**os.environ, **(env or {})}, check=False)
 
 
-@pytest.mark.parametrize("script", ["originals/v4/as-middleware-demo.js", "originals/v2/shim.js"])
+# Each prints what the real packages did, deterministically; the docs include the .out.txt.
+DEMOS = [
+    "originals/v4/as-middleware-demo.js",  # an unchanged 0.9 authorization in a 4.8 io.use chain
+    "originals/v2/shim.js",  # 2.5.1's io.set('authorization') shim and the 2.x 'error' event
+    "originals/v0.9/client-refused.js",  # 0.9.16 client: 403 stuck connecting, connect_failed
+    "originals/v2/client-refused.js",  # 2.5.0 client: 'error', no retry, Engine.IO left open
+    "originals/v2/namespaces.js",  # 2.5.1: io.use runs for a client of /admin only
+    "originals/v4/io-set.js",  # 4.8 has no io.set: a 0.9 app's io.set('authorization') throws
+    "originals/v4/client-refused.js",  # 4.8 client: connect_error, active false, auth function
+    "originals/v4/old-clients.js",  # 0.9 / 2.x clients against 4.8 (allowEIO3), 4.8 against 0.9
+    "originals/v4/cors.js",  # CORS headers: 0.9.19's '*:*' against 4.8's cors option
+    "originals/v0.9/handshake-data.js",  # handshakeData; in place it is socket.handshake
+    "originals/v4/handshake.js",  # socket.handshake; socket.data per socket and namespace
+]
+
+
+@pytest.mark.parametrize("script", DEMOS)
 def test_output_is_the_committed_one(script):
     run = run_node(script)
     assert run.stderr == ""
@@ -134,8 +150,7 @@ def test_login_tokens_verify_in_python(app):
     not_json = http("POST", f"{server.url}/login", b"not json")
     assert status_and_body(not_json) == (400, '{"error":"malformed_credentials"}')
     assert http("GET", f"{server.url}/login")[0] == 404
-    server.wait_for_lines(2)  # "listening on", then one refusal
-    assert server.refusal_codes() == ["bad_credentials"]
+    assert server.refusals_after(0) == ["bad_credentials"]  # once its log line is through
     assert not server.crashed
 
 
@@ -155,5 +170,72 @@ def test_a_wrong_password_is_refused_in_each_era_s_own_words(app):
         assert status_and_body(http("POST", polling, b"40")) == (200, "ok")
         assert http("GET", polling)[2] == (
             '44{"message":"Invalid credentials","data":{"code":"bad_credentials"}}')
-    server.wait_for_lines(2)
-    assert server.refusal_codes() == ["bad_credentials"]
+    assert server.refusals_after(0) == ["bad_credentials"]
+
+
+def from_origin(url: str, origin: str) -> tuple[int, str | None, str | None, str]:
+    """Status, Access-Control-Allow-Origin, -Credentials and body of a GET from ``origin``."""
+    request = urllib.request.Request(url, headers={"Origin": origin})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            status, headers, body = response.status, response.headers, ""
+    except urllib.error.HTTPError as error:
+        with error:
+            status, headers, body = error.code, error.headers, error.read().decode()
+    return (status, headers.get("Access-Control-Allow-Origin"),
+            headers.get("Access-Control-Allow-Credentials"), body)
+
+
+@pytest.mark.parametrize("era", list(APPS))
+def test_allow_origin_is_each_era_s_own_cors(era):
+    """--allow-origin: 0.9's `origins` setting refuses another page's handshake; 4.8's `cors`
+    option serves it, without Access-Control-Allow-Origin (only the browser stops it)."""
+    page, elsewhere = "http://page.example", "http://elsewhere.example"
+    server = NodeServer(APPS[era], "--allow-origin", page, env={"TOKEN_SECRET": SECRET})
+    try:
+        if era == "v0.9":  # no credentials: refused, with 0.9's CORS headers
+            handshake = f"{server.url}/socket.io/1/?t=0"
+            assert from_origin(handshake, page) == (403, page, "true", "handshake unauthorized")
+            assert from_origin(handshake, elsewhere) == (403, None, None, "handshake bad origin")
+        else:  # Engine.IO opens; the middleware decides later, on CONNECT
+            handshake = f"{server.url}/socket.io/?EIO=4&transport=polling"
+            assert from_origin(handshake, page)[:3] == (200, page, "true")
+            assert from_origin(handshake, elsewhere)[:3] == (200, None, "true")
+    finally:
+        server.stop()
+
+
+# A 0.9.19 server whose `origins` setting is argv[2] (JSON); prints the status of a handshake
+# from each origin in argv[3].
+ORIGINS_09 = """
+const http = require("http");
+const sio = require(process.env.SOCKET_IO_09);
+const server = http.createServer();
+const io = sio.listen(server, { log: false, "client store expiration": 0 });
+io.set("origins", JSON.parse(process.argv[2]));
+server.listen(0, "127.0.0.1", async () => {
+  const statuses = [];
+  for (const origin of JSON.parse(process.argv[3])) {
+    statuses.push(await new Promise((resolve) => http.get({ host: "127.0.0.1",
+      port: server.address().port, path: "/socket.io/1/?t=0", headers: { Origin: origin } },
+      (res) => { res.resume(); resolve(res.statusCode); })));
+  }
+  console.log(JSON.stringify(statuses));
+  server.close();
+});
+"""
+
+
+@pytest.mark.parametrize(("origins", "d_example"), [("good.example:80", 200),
+                                                     (["good.example:80"], 403)],
+                         ids=["a-string", "an-array"])
+def test_0_9_origins_as_a_string_lets_in_a_host_it_contains(origins, d_example, tmp_path):
+    """0.9.19 searches `origins` with indexOf: in the string "good.example:80", "d.example:80"
+    is found. originals/v0.9/app.js passes an array; the Python engine matches whole entries."""
+    tried = ["http://good.example", "http://d.example", "http://evil.example"]
+    script = tmp_path / "origins.js"  # a file: 0.9's client library needs a parent module
+    script.write_text(ORIGINS_09)
+    run = run_node(str(script), json.dumps(origins), json.dumps(tried),
+                   env={"SOCKET_IO_09": str(ROOT / "originals/v0.9/node_modules/socket.io")})
+    assert run.stderr == ""
+    assert json.loads(run.stdout) == [200, d_example, 403]

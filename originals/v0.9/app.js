@@ -10,7 +10,9 @@ var args = shared.parseArgs(8091);
 var server = shared.createServer();  // 0.9 answers /socket.io/ and passes the rest to it
 // warnings and errors only: 0.9 logs every handshake and packet by default
 var io = sio.listen(server, { "log level": 1 });
+// --8<-- [start:origins]
 if (args.allowOrigins.length) io.set("origins", args.allowOrigins.map(hostPort));
+// --8<-- [end:origins]
 
 // --8<-- [start:wire]
 // 0.9: one global authorization function, plus one for the /admin namespace.

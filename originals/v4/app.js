@@ -8,10 +8,12 @@ const auth = require("./auth");
 
 const args = shared.parseArgs(8094);
 const server = shared.createServer();  // Socket.IO answers /socket.io/ and passes the rest to it
+// --8<-- [start:cors]
 // CORS lets pages on the allowed origins poll with their cookie; none allowed by default.
 const io = new Server(server, {
   cors: args.allowOrigins.length ? { origin: args.allowOrigins, credentials: true } : undefined,
 });
+// --8<-- [end:cors]
 
 // --8<-- [start:wire]
 // 1.0+: a chain per namespace; io.use() does not run for a client of /admin.

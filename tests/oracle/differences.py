@@ -72,6 +72,13 @@ DIFFERENCES = {d.id: d for d in [
         "connects", "the first call of next stands",
         "Socket.IO 4.8 does not guard next. Ours keeps the first call."),
     Difference(
+        "origins-match-whole-entries", "0.9",
+        "a string 'origins' setting is searched with indexOf: 'good.example:80' also admits "
+        "http://d.example", "each entry must match whole",
+        "A substring match is an accident of 0.9.19's code, not a rule anyone relied on; "
+        "tests/test_originals.py::test_0_9_origins_as_a_string_lets_in_a_host_it_contains runs "
+        "the real one."),
+    Difference(
         "secure-is-a-boolean", "0.9", "handshakeData.secure is undefined",
         "handshake_data['secure'] is a boolean",
         "0.9.19 read req.connection.secure, which Node 20 never sets, even over HTTPS. Ours "
