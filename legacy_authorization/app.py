@@ -6,9 +6,9 @@ from pathlib import Path
 from aiohttp import web
 
 from legacy_authorization import auth
-from legacy_authorization.server import LegacyServer
 from shared.policy import Policy
 from shared.web import create_server_app, default_policy, redis_for
+from socketio_handshake_auth.legacy import LegacyServer
 
 SERVER_NAME = "legacy"
 

@@ -6,9 +6,9 @@ from pathlib import Path
 from aiohttp import web
 
 from middleware_auth import auth
-from middleware_auth.server import MiddlewareServer
 from shared.policy import Policy
 from shared.web import create_server_app, default_policy, redis_for
+from socketio_handshake_auth.middleware import MiddlewareServer
 
 SERVER_NAME = "middleware"
 

@@ -8,7 +8,7 @@ and ``address``, ``time``, ``xdomain`` and ``issued`` were gone. This adapter fe
 
 import logging
 
-from legacy_authorization.server import handshake_data_of, run_authorization
+from socketio_handshake_auth.legacy import handshake_data_of, run_authorization
 
 log = logging.getLogger("handshake.migration")
 

@@ -7,9 +7,9 @@ the steps between, each the middleware server with a different ``wiring``.
 from legacy_authorization import auth as legacy_auth
 from middleware_auth import app as middleware_app
 from middleware_auth import auth
-from middleware_auth.server import MiddlewareServer
 from migration_kit.adapter import as_middleware
 from shared.policy import Policy
+from socketio_handshake_auth.middleware import MiddlewareServer
 
 
 # --8<-- [start:step1]

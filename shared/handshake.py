@@ -1,12 +1,9 @@
-"""Read an aiohttp request the way Node's Socket.IO did, for both eras' handshake objects."""
+"""What of a handshake may be shown, in a log line or the ``handshake`` acknowledgement."""
 
 import hashlib
 import re
-import time
 from collections.abc import Mapping
 from urllib.parse import unquote
-
-from aiohttp import web
 
 REDACTED = "[redacted]"
 # The one rule for what may be shown, in a log line or the ``handshake`` acknowledgement: an
@@ -61,54 +58,3 @@ def redacted_url(url: str) -> str:
         name, eq, value = part.partition("=")
         parts.append(f"{name}={shown(name, unquote(value))}" if eq else part)
     return f"{path}?{'&'.join(parts)}"
-
-
-# Node keeps the first of these when a request repeats them (``IncomingMessage``'s rule).
-NODE_SINGLE_HEADERS = {
-    "age", "authorization", "content-length", "content-type", "etag", "expires", "from", "host",
-    "if-modified-since", "if-unmodified-since", "last-modified", "location", "max-forwards",
-    "proxy-authorization", "referer", "retry-after", "server", "user-agent",
-}
-
-
-def node_headers(request: web.Request) -> dict[str, str]:
-    """Node's ``req.headers``: names lower-cased; a repeated header keeps its first value if
-    Node allows only one, ``cookie`` is joined with "; ", any other with ", "."""
-    headers: dict[str, str] = {}
-    for name, value in request.headers.items():
-        name = name.lower()
-        if name not in headers:
-            headers[name] = value
-        elif name not in NODE_SINGLE_HEADERS:
-            headers[name] += f"{'; ' if name == 'cookie' else ', '}{value}"
-    return headers
-
-
-def node_query(request: web.Request) -> dict[str, str | list[str]]:
-    """Socket.IO 0.9's ``handshakeData.query`` (Node's ``querystring.parse``): a repeated name
-    maps to a list of its values."""
-    query: dict[str, str | list[str]] = {}
-    for name, value in request.query.items():
-        if name not in query:
-            query[name] = value
-        elif isinstance(query[name], list):
-            query[name].append(value)
-        else:
-            query[name] = [query[name], value]
-    return query
-
-
-def engine_io_query(request: web.Request) -> dict[str, str]:
-    """Socket.IO 4's ``socket.handshake.query`` (engine.io 6 reads ``URLSearchParams`` into an
-    object): a repeated name keeps its last value."""
-    return dict(request.query.items())
-
-
-def js_date_string(epoch_seconds: float | None = None) -> str:
-    """JavaScript's ``Date#toString()``: "Wed Nov 25 2026 20:53:26 GMT+0000 (UTC)"."""
-    moment = time.localtime(epoch_seconds)
-    return time.strftime("%a %b %d %Y %H:%M:%S GMT%z (%Z)", moment)
-
-
-def epoch_ms() -> int:
-    return time.time_ns() // 1_000_000

@@ -13,14 +13,15 @@ from aiohttp import web
 from redis import asyncio as aioredis
 
 from shared.access_log import install_log_filters
-from shared.handshake import node_headers, redacted
+from shared.handshake import redacted
 from shared.login import POLICY, SESSIONS, login, logout
 from shared.policy import Policy, is_ip_address
 from shared.redis_state import RedisRevocationBus, RedisRevokedTokens
 from shared.sessions import LiveSessions
-from shared.sockets import watch_engine_io_sessions
 from shared.throttle import Throttle
 from shared.tokens import TokenIssuer, secret_from_environment
+from socketio_handshake_auth.http import node_headers, request_of
+from socketio_handshake_auth.sockets import watch_engine_io_sessions
 
 log = logging.getLogger("handshake.web")
 SHARED = Path(__file__).parent
@@ -103,11 +104,11 @@ def cap_sessions_per_address(io, policy: Policy, limit: int):
     open_by_address: Counter[str] = Counter()
     address_of: dict[str, str] = {}
 
-    def client(request: web.Request) -> str:
-        return policy.client(request.remote or "", node_headers(request))
+    def client(request) -> str:
+        return policy.client(request.remote, node_headers(request))
 
     def opened(eio_sid, environ):
-        address_of[eio_sid] = address = client(environ["aiohttp.request"])
+        address_of[eio_sid] = address = client(request_of(environ))
         open_by_address[address] += 1
 
     def closed(eio_sid):
@@ -122,7 +123,7 @@ def cap_sessions_per_address(io, policy: Policy, limit: int):
     @web.middleware
     async def guard(request: web.Request, handler):
         if (request.path == io.path and "sid" not in request.query
-                and open_by_address[client(request)] >= limit):
+                and open_by_address[client(request_of({"aiohttp.request": request}))] >= limit):
             log.info("refused a connection: %d open from one address", limit,
                      extra={"refusal": "too_many_sessions"})
             return web.Response(status=429, text="too many open connections")

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import socketio
 
-from legacy_authorization.server import LegacyServer
-from middleware_auth.server import MiddlewareServer
 from shared.handshake import redacted, redacted_url
+from socketio_handshake_auth.legacy import LegacyServer
+from socketio_handshake_auth.middleware import MiddlewareServer
 from tests.cases import ALICE, CASES
 from tests.client import RefusalLog, attempt, make_policy, mint_tokens, python_client
 from tests.servers import Servers

@@ -9,11 +9,11 @@ import aiohttp
 import pytest
 
 import shared.web
-from legacy_authorization.server import LegacyServer
-from middleware_auth.server import MiddlewareServer
 from shared.login import SESSIONS
 from shared.throttle import Throttle
 from shared.tokens import TokenIssuer
+from socketio_handshake_auth.legacy import LegacyServer
+from socketio_handshake_auth.middleware import MiddlewareServer
 from tests.cases import ALICE, BOB, EXPIRED
 from tests.client import TEST_SECRET, RecordingTokenIssuer, make_policy, python_client, until
 from tests.raw_client import raw_handshake

@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 
-from legacy_authorization.server import LegacyServer, origin_allowed
 from shared.users import USERS
+from socketio_handshake_auth.legacy import LegacyServer, origin_allowed
 from tests.cases import CASES
 from tests.client import connect, fill, python_client, until
 

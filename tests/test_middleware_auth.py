@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from middleware_auth.server import MiddlewareServer
 from shared.policy import REFUSALS
+from socketio_handshake_auth.middleware import MiddlewareServer
 from tests.cases import CASES
 from tests.client import attempt, connect, python_client, until
 

@@ -1,7 +1,7 @@
 """The thread's pre-1.0 answer: the query is on handshake_data, for the global authorization."""
 
 from examples.original_thread import run
-from legacy_authorization.server import LegacyServer
+from socketio_handshake_auth.legacy import LegacyServer
 
 # --8<-- [start:server]
 io = LegacyServer()

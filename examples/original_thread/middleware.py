@@ -1,7 +1,7 @@
 """The thread's 1.0+ answer: the query is on socket.handshake, for a middleware."""
 
 from examples.original_thread import run
-from middleware_auth.server import MiddlewareServer
+from socketio_handshake_auth.middleware import MiddlewareServer
 
 # --8<-- [start:server]
 io = MiddlewareServer()

@@ -1,7 +1,7 @@
 """Our two engines, scripted like ``originals/v0.9/oracle.js`` and ``originals/v4/oracle.js``."""
 
-from legacy_authorization.server import LegacyServer
-from middleware_auth.server import MiddlewareServer
+from socketio_handshake_auth.legacy import LegacyServer
+from socketio_handshake_auth.middleware import MiddlewareServer
 from tests.oracle.differences import ORIGIN
 from tests.oracle.scripts import script
 

@@ -1,12 +1,14 @@
-"""The few server-side socket mechanics both emulations share, over python-socketio.
+"""The server-side mechanics both engines share, over an existing python-socketio server.
 
 Each engine builds its era's ``Socket`` (0.9: ``handshake``; 1.0+: ``handshake`` and ``data``)
-and keeps it in the python-socketio session, which lives exactly as long as the connection.
+and keeps it in its ``Namespace`` for as long as the connection lives. The app's own handlers
+and session are left as they are: the engines wrap them (``ConnectHooks``), never replace them.
 """
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qs
 
 import socketio
 from aiohttp import web
@@ -51,7 +53,8 @@ def watch_engine_io_sessions(sio: socketio.AsyncServer, opened, closed) -> None:
 
     async def connect(eio_sid, environ):
         result = await on_connect(eio_sid, environ)
-        opened(eio_sid, environ)
+        if result is None or result is True:  # False: the session was refused, never opened
+            opened(eio_sid, environ)
         return result
 
     async def disconnect(eio_sid, reason):
@@ -122,6 +125,22 @@ def refuse_jsonp(path: str):
     return guard
 
 
+def refuse_jsonp_asgi(app, path: str):
+    """``refuse_jsonp`` for ASGI."""
+
+    async def guarded(scope, receive, send):
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        if scope["type"] == "http" and scope["path"] == path and "j" in query:
+            log.info("JSONP polling refused", extra={"refusal": "jsonp_disabled"})
+            await send({"type": "http.response.start", "status": 400,
+                        "headers": [(b"content-type", b"text/plain")]})
+            await send({"type": "http.response.body", "body": b"JSONP polling is disabled"})
+            return
+        await app(scope, receive, send)
+
+    return guarded
+
+
 def refuse_oversized_posts(path: str):
     """An aiohttp middleware: a polling POST over MAX_PACKET_BYTES gets 413 at once.
 
@@ -162,11 +181,12 @@ Listener = Callable[..., Awaitable[object]]
 
 
 class Namespace:
-    """``io.of(name)``: its event listeners; each engine adds its own authorization part."""
+    """``io.of(name)``: its sockets and event listeners; each engine adds its authorization."""
 
     def __init__(self, sio: socketio.AsyncServer, name: str):
         self.sio = sio
         self.name = name
+        self.sockets: dict[str, Socket] = {}  # sid -> Socket, while connected
         self.connection_listeners: list[Listener] = []
 
     def on(self, event: str, listener: Listener) -> "Namespace":
@@ -177,15 +197,15 @@ class Namespace:
             return self
 
         async def handler(sid, *args):
-            session = await self.sio.get_session(sid, namespace=self.name)
-            return await listener(session["socket"], *args)
+            socket = self.sockets.get(sid)
+            return None if socket is None else await listener(socket, *args)
 
         self.sio.on(event, handler, namespace=self.name)
         return self
 
-    async def connected(self, socket: Socket) -> None:
+    def connected(self, socket: Socket) -> None:
         """Keep the socket for its events, then tell the ``connection`` listeners."""
-        await self.sio.save_session(socket.id, {"socket": socket}, namespace=self.name)
+        self.sockets[socket.id] = socket
         self.sio.start_background_task(self._announce, socket)
 
     async def _announce(self, socket: Socket) -> None:
@@ -195,3 +215,59 @@ class Namespace:
                 await listener(socket)
             except Exception:
                 log.exception("connection listener failed on %s", self.name)
+
+
+async def accept(sid, environ, auth=None) -> bool:
+    return True
+
+
+class ConnectHooks:
+    """Runs an engine's authorization around the app's own ``connect`` handler, whatever its
+    style (a function, a namespace class, none at all), and forgets sockets on ``disconnect``.
+
+    python-socketio has no hook for this, so its event dispatch (a private method: the version
+    is pinned) is wrapped once per server. ``authorize(namespace, sid, environ, auth)`` returns
+    the era's socket, or raises ``ConnectionRefusedError``; the app's handler runs only after.
+    """
+
+    def __init__(self, sio: socketio.AsyncServer):
+        self.namespaces: dict[str, tuple[Namespace, Callable]] = {}
+        self._pending: dict[tuple[str, str], Socket] = {}
+        trigger = sio._trigger_event
+
+        async def trigger_event(event, namespace, *args):
+            if namespace not in self.namespaces or event not in ("connect", "disconnect"):
+                return await trigger(event, namespace, *args)
+            if event == "disconnect":
+                try:
+                    return await trigger(event, namespace, *args)
+                finally:
+                    self.namespaces[namespace][0].sockets.pop(args[0], None)
+            return await self._connect(trigger, namespace, *args)
+
+        sio._trigger_event = trigger_event
+
+    def add(self, namespace: Namespace, authorize) -> None:
+        self.namespaces[namespace.name] = (namespace, authorize)
+        sio, name = namespace.sio, namespace.name
+        if "connect" not in sio.handlers.get(name, {}) and name not in sio.namespace_handlers:
+            sio.on("connect", accept, namespace=name)  # the app may register its own later
+
+    async def _connect(self, trigger, name: str, sid: str, environ: dict, *auth):
+        namespace, authorize = self.namespaces[name]
+        key = (name, sid)
+        if key not in self._pending:  # python-socketio calls again without auth on TypeError
+            self._pending[key] = await authorize(namespace, sid, environ, *auth)
+        try:
+            accepted = await trigger("connect", name, sid, environ, *auth)
+        except TypeError:
+            if auth != (None,):  # no retry follows
+                self._pending.pop(key, None)
+            raise  # python-socketio retries without auth, and finds the socket authorized
+        except BaseException:
+            self._pending.pop(key, None)
+            raise
+        socket = self._pending.pop(key)
+        if accepted is not False:
+            namespace.connected(socket)
+        return accepted

@@ -13,14 +13,23 @@ import logging
 import socketio
 from aiohttp import web
 
-from shared.handshake import engine_io_query, epoch_ms, js_date_string, node_headers
-from shared.javascript import MISSING, js_property, js_truthy
-from shared.sockets import (
+from socketio_handshake_auth.http import (
+    HttpRequest,
+    engine_io_query,
+    epoch_ms,
+    js_date_string,
+    node_headers,
+    request_of,
+)
+from socketio_handshake_auth.javascript import MISSING, js_property, js_truthy
+from socketio_handshake_auth.sockets import (
     MAX_PACKET_BYTES,
+    ConnectHooks,
     Namespace,
     Socket,
     close_sessions_that_never_connect,
     refuse_jsonp,
+    refuse_jsonp_asgi,
     refuse_oversized_posts,
     refuse_undecodable_packets,
     refuse_unknown_namespaces,
@@ -31,16 +40,16 @@ log = logging.getLogger("handshake.middleware")
 INTERNAL_ERROR = "Authorization failed"
 
 
-def handshake_of(request: web.Request, auth) -> dict:
+def handshake_of(request: HttpRequest, auth) -> dict:
     """v4's ``socket.handshake``, from the first HTTP request of the connection."""
     return {
         "headers": node_headers(request),
         "time": js_date_string(),
         "address": request.remote,
-        "xdomain": "Origin" in request.headers,
+        "xdomain": request.header("Origin") is not None,
         "secure": request.secure,
         "issued": epoch_ms(),
-        "url": request.raw_path,
+        "url": request.url,
         "query": engine_io_query(request),
         "auth": auth or {},
     }
@@ -106,21 +115,30 @@ class MiddlewareNamespace(Namespace):
 
 
 class MiddlewareServer:
-    """v4's ``Server``, reduced to what authorization needs: ``use``, ``of``, the chain."""
+    """v4's ``Server``, reduced to what authorization needs: ``use``, ``of``, the chain.
 
-    def __init__(self, *, path: str = "socket.io", middleware_timeout: float = 10.0,
-                 jsonp: bool = False, connect_timeout: float = 45.0, **sio_options):
+    ``MiddlewareServer()`` builds its own python-socketio server; ``MiddlewareServer(sio)``
+    runs the chains on yours, before your own ``connect`` handlers, keeping your session.
+    """
+
+    def __init__(self, sio: socketio.AsyncServer | None = None, *, path: str = "socket.io",
+                 middleware_timeout: float = 10.0, jsonp: bool = False,
+                 connect_timeout: float = 45.0, **sio_options):
         """``jsonp``: serve JSONP polling (``?j=``), which any page can load with a script
         tag; off unless a client without CORS must be served. ``connect_timeout``: close a
         connection that joins no namespace within this many seconds (Socket.IO 4's)."""
         self.jsonp = jsonp
         self.path = f"/{path.strip('/')}/"
         self.middleware_timeout = middleware_timeout
-        self.sio = socketio.AsyncServer(async_mode="aiohttp", max_http_buffer_size=MAX_PACKET_BYTES,
-                                        namespaces="*", **sio_options)
+        if sio is None:
+            sio = socketio.AsyncServer(async_mode=sio_options.pop("async_mode", "aiohttp"),
+                                       max_http_buffer_size=MAX_PACKET_BYTES, namespaces="*",
+                                       **sio_options)
+            refuse_unknown_namespaces(sio)
+        self.sio = sio
         refuse_undecodable_packets(self.sio)
-        refuse_unknown_namespaces(self.sio)
         close_sessions_that_never_connect(self.sio, connect_timeout)
+        self.hooks = ConnectHooks(self.sio)
         self.namespaces: dict[str, MiddlewareNamespace] = {}
         self.sockets = self.of("/")
 
@@ -136,37 +154,42 @@ class MiddlewareServer:
     def of(self, name: str) -> MiddlewareNamespace:
         if name not in self.namespaces:
             self.namespaces[name] = MiddlewareNamespace(self.sio, name)
-
-            async def connect(sid, environ, auth=None):
-                return await self._join(self.namespaces[name], sid, environ, auth)
-
-            self.sio.on("connect", connect, namespace=name)
+            self.hooks.add(self.namespaces[name], self._join)
         return self.namespaces[name]
 
-    def attach(self, app: web.Application) -> None:
+    def socket(self, sid: str, namespace: str = "/") -> "MiddlewareSocket | None":
+        """The socket a connected ``sid`` has: ``handshake`` and what middlewares put in
+        ``data``, for your own handlers."""
+        return self.namespaces[namespace].sockets.get(sid) if namespace in self.namespaces else None
+
+    def attach(self, app: web.Application, *, attach_server: bool = True) -> None:
+        """Serve on an aiohttp app; ``attach_server=False`` if your server is attached."""
         app.middlewares.append(refuse_oversized_posts(self.path))
         if not self.jsonp:
             app.middlewares.append(refuse_jsonp(self.path))
-        self.sio.attach(app, socketio_path=self.path)
+        if attach_server:
+            self.sio.attach(app, socketio_path=self.path)
+
+    def asgi_app(self, other_asgi_app=None, **options):
+        """Serve under any ASGI server (uvicorn, with Starlette or FastAPI as ``other``)."""
+        app = socketio.ASGIApp(self.sio, other_asgi_app, socketio_path=self.path, **options)
+        return app if self.jsonp else refuse_jsonp_asgi(app, self.path)
 
     # --8<-- [start:chain]
-    async def _join(self, namespace: MiddlewareNamespace, sid: str, environ: dict, auth):
+    async def _join(self, namespace: MiddlewareNamespace, sid: str, environ: dict, auth=None):
         """The client's CONNECT for one namespace: build the socket, run the chain."""
+        request = request_of(environ)
+        socket = MiddlewareSocket(self.sio, sid, namespace.name, handshake_of(request, auth),
+                                  request)
         try:
-            request = environ["aiohttp.request"]
-            socket = MiddlewareSocket(self.sio, sid, namespace.name, handshake_of(request, auth),
-                                      request)
             err = await run_middlewares(namespace.fns, socket, self.middleware_timeout)
         except TimeoutError:
             log.warning("middleware chain of %s did not call next() in time", namespace.name)
             raise socketio.exceptions.ConnectionRefusedError(INTERNAL_ERROR) from None
-        except asyncio.CancelledError:
-            return False  # python-socketio would take a cancelled handler as a yes
         except Exception:
             log.exception("middleware of %s raised", namespace.name)
             raise socketio.exceptions.ConnectionRefusedError(INTERNAL_ERROR) from None
         if err is not None:
             raise connect_error(err)
-        await namespace.connected(socket)
-        return True
+        return socket
     # --8<-- [end:chain]

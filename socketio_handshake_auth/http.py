@@ -1,0 +1,98 @@
+"""The HTTP request that opened a connection, as both eras' handshake objects need it, read the
+same way from aiohttp and from ASGI (the ``environ`` python-engineio builds for each)."""
+
+import time
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    headers: tuple[tuple[str, str], ...]  # in the order sent, names as sent
+    remote: str  # the peer's address
+    port: int | None  # the peer's port
+    url: str  # path and query, percent-encoding kept
+    secure: bool
+
+    @property
+    def query_string(self) -> str:
+        return self.url.partition("?")[2]
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        return next((value for key, value in self.headers if key.lower() == name), None)
+
+
+def request_of(environ: dict) -> HttpRequest:
+    """From python-engineio's ``environ``, under aiohttp or under any ASGI server."""
+    if "aiohttp.request" in environ:
+        request = environ["aiohttp.request"]
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        return HttpRequest(tuple(request.headers.items()), request.remote or "",
+                           peer[1] if peer else None, request.raw_path, request.secure)
+    scope = environ["asgi.scope"]
+    host, port = scope.get("client") or ("", None)
+    path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+    query = scope.get("query_string", b"").decode("latin-1")
+    return HttpRequest(
+        tuple((name.decode("latin-1"), value.decode("latin-1"))
+              for name, value in scope.get("headers", [])),
+        host, port, f"{path}?{query}" if query else path,
+        scope.get("scheme") in ("https", "wss"))
+
+
+# Node keeps the first of these when a request repeats them (``IncomingMessage``'s rule).
+NODE_SINGLE_HEADERS = {
+    "age", "authorization", "content-length", "content-type", "etag", "expires", "from", "host",
+    "if-modified-since", "if-unmodified-since", "last-modified", "location", "max-forwards",
+    "proxy-authorization", "referer", "retry-after", "server", "user-agent",
+}
+
+
+def node_headers(request: HttpRequest) -> dict[str, str]:
+    """Node's ``req.headers``: names lower-cased; a repeated header keeps its first value if
+    Node allows only one, ``cookie`` is joined with "; ", any other with ", "."""
+    headers: dict[str, str] = {}
+    for name, value in request.headers:
+        name = name.lower()
+        if name not in headers:
+            headers[name] = value
+        elif name not in NODE_SINGLE_HEADERS:
+            headers[name] += f"{'; ' if name == 'cookie' else ', '}{value}"
+    return headers
+
+
+def query_pairs(request: HttpRequest) -> list[tuple[str, str]]:
+    """Decoded as Node does: ``+`` is a space, a bad escape stays as it is, bytes that are not
+    UTF-8 become U+FFFD, a name without ``=`` has the value ``""``."""
+    return parse_qsl(request.query_string, keep_blank_values=True, errors="replace")
+
+
+def node_query(request: HttpRequest) -> dict[str, str | list[str]]:
+    """Socket.IO 0.9's ``handshakeData.query`` (Node's ``querystring.parse``): a repeated name
+    maps to a list of its values."""
+    query: dict[str, str | list[str]] = {}
+    for name, value in query_pairs(request):
+        if name not in query:
+            query[name] = value
+        elif isinstance(query[name], list):
+            query[name].append(value)
+        else:
+            query[name] = [query[name], value]
+    return query
+
+
+def engine_io_query(request: HttpRequest) -> dict[str, str]:
+    """Socket.IO 4's ``socket.handshake.query`` (engine.io 6 reads ``URLSearchParams`` into an
+    object): a repeated name keeps its last value."""
+    return dict(query_pairs(request))
+
+
+def js_date_string(epoch_seconds: float | None = None) -> str:
+    """JavaScript's ``Date#toString()``: "Wed Nov 25 2026 20:53:26 GMT+0000 (UTC)"."""
+    moment = time.localtime(epoch_seconds)
+    return time.strftime("%a %b %d %Y %H:%M:%S GMT%z (%Z)", moment)
+
+
+def epoch_ms() -> int:
+    return time.time_ns() // 1_000_000

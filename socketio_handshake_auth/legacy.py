@@ -1,0 +1,300 @@
+"""The Socket.IO 0.9 authorization model, on python-socketio: the handshake gate.
+
+No Python library speaks the 0.9 wire protocol, so this reproduces its *semantics* on top of a
+modern Engine.IO server: the global ``authorization`` function runs on the first HTTP request of
+a connection (the handshake, before any Socket.IO socket exists) and answers it the way 0.9.19's
+``Manager#handleHandshake`` did, byte for byte; ``of(ns).authorization(fn)`` runs when the client
+joins a namespace. It works in front of an existing ``socketio.AsyncServer``, under aiohttp
+(``attach``) or any ASGI server (``asgi_app``).
+"""
+
+import asyncio
+import inspect
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import socketio
+from aiohttp import web
+
+from socketio_handshake_auth.http import (
+    HttpRequest,
+    epoch_ms,
+    js_date_string,
+    node_headers,
+    node_query,
+    request_of,
+)
+from socketio_handshake_auth.javascript import js_truthy
+from socketio_handshake_auth.sockets import (
+    MAX_PACKET_BYTES,
+    ConnectHooks,
+    Namespace,
+    Socket,
+    close_sessions_that_never_connect,
+    refuse_jsonp,
+    refuse_jsonp_asgi,
+    refuse_oversized_posts,
+    refuse_undecodable_packets,
+    refuse_unknown_namespaces,
+    watch_engine_io_sessions,
+)
+
+log = logging.getLogger("handshake.legacy")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer the gate gives instead of python-engineio's own."""
+
+    status: int
+    body: str
+    origin: str | None = None  # 0.9 added CORS headers for it to 200, 403 and 500 answers
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        cors = [("Access-Control-Allow-Origin", self.origin),
+                ("Access-Control-Allow-Credentials", "true")] if self.origin else []
+        return [("Content-Type", "text/plain; charset=utf-8"), *cors]
+
+
+ANSWER = web.RequestKey("answer", Answer)
+ASGI_ANSWER = "socketio_handshake_auth.answer"  # the same, in an ASGI scope
+
+
+def remember(environ: dict, answer: Answer) -> None:
+    if "aiohttp.request" in environ:
+        environ["aiohttp.request"][ANSWER] = answer
+    else:
+        environ["asgi.scope"][ASGI_ANSWER] = answer
+
+
+@web.middleware
+async def answer_as_0_9(request: web.Request, handler):
+    """python-engineio answers a refused handshake with its own 401: send 0.9's instead."""
+    response = await handler(request)
+    answer = request.get(ANSWER)
+    if answer is None:
+        return response
+    return web.Response(status=answer.status, text=answer.body, headers=answer.headers[1:],
+                        content_type="text/plain")
+
+
+class AnswerAs09:
+    """The same for ASGI: wraps ``socketio.ASGIApp``."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_0_9(message):
+            answer = scope.get(ASGI_ANSWER)
+            if answer is None:
+                return await send(message)
+            if message["type"] == "http.response.start":
+                await send({"type": "http.response.start", "status": answer.status,
+                            "headers": [(k.lower().encode(), v.encode())
+                                        for k, v in answer.headers]})
+                await send({"type": "http.response.body", "body": answer.body.encode()})
+
+        await self.app(scope, receive, send_0_9)
+
+
+def handshake_data_of(request: HttpRequest) -> dict:
+    """0.9's ``handshakeData``: exactly these eight fields, in this order."""
+    return {
+        "headers": node_headers(request),
+        "address": {"address": request.remote, "port": request.port},
+        "time": js_date_string(),
+        "query": node_query(request),
+        "url": request.url,
+        "xdomain": request.header("Origin") is not None,
+        "secure": request.secure,
+        "issued": epoch_ms(),
+    }
+
+
+async def run_authorization(fn, handshake_data: dict, timeout: float):
+    """Call ``fn(handshake_data, callback)`` and wait for ``callback(err, authorized)``.
+
+    Returns ``(err, authorized)``: ``err`` is None unless JavaScript would call it truthy
+    (``{}`` and ``[]`` are errors there), and ``authorized`` follows JavaScript's truthiness
+    too, as 0.9's ``if (!authorized)`` did. Fails closed where 0.9 crashed or hung: ``fn``
+    raising counts as an error, a callback that never comes as an error after ``timeout``
+    seconds, and a second call is ignored. Like 0.9, a third argument (a replacement handshake
+    object) is ignored: mutate ``handshake_data`` instead.
+    """
+    answered = asyncio.get_running_loop().create_future()
+
+    def callback(err=None, authorized=False, *ignored):
+        if not answered.done():
+            answered.set_result((err if js_truthy(err) else None, js_truthy(authorized)))
+
+    try:
+        async with asyncio.timeout(timeout):
+            result = fn(handshake_data, callback)
+            if inspect.isawaitable(result):
+                await result
+            return await answered
+    except TimeoutError:
+        return "authorization callback not called in time", False
+    except Exception as exc:
+        log.exception("authorization function raised")
+        return exc, False
+
+
+def origin_allowed(origins: str, origin: str | None) -> bool:
+    """0.9's ``verifyOrigin``: entries ``host:port``, ``host:*``, ``*:port``; ``*:*`` allows all.
+
+    0.9 searched the setting with ``indexOf`` (so ``good.example:80`` also let in
+    ``d.example:80``); here each entry must match whole.
+    """
+    entries = origins.split()
+    if "*:*" in entries:
+        return True
+    if not origin or origin == "null":
+        return False
+    parts = urlsplit(origin)
+    host, port = parts.hostname, parts.port or 80
+    return bool({f"{host}:{port}", f"{host}:*", f"*:{port}"} & set(entries))
+
+
+class SocketNamespace(Namespace):
+    """``io.of(name)``: 0.9 namespaces could have their own ``authorization(fn)``."""
+
+    auth = None
+
+    def authorization(self, fn) -> "SocketNamespace":
+        self.auth = fn
+        return self
+
+
+class LegacyServer:
+    """0.9's ``Manager``, reduced to what authorization needs: settings, namespaces, the gate.
+
+    ``LegacyServer()`` builds its own python-socketio server; ``LegacyServer(sio)`` puts the
+    gate in front of yours, keeping your handlers, session and options.
+    """
+
+    def __init__(self, sio: socketio.AsyncServer | None = None, *, path: str = "socket.io",
+                 jsonp: bool = False, connect_timeout: float = 45.0, **sio_options):
+        """``jsonp``: serve JSONP polling (``?j=``), which any page can load with a script
+        tag; off unless a client without CORS must be served. ``connect_timeout``: close a
+        connection that joins no namespace within this many seconds (Socket.IO 4's)."""
+        self.jsonp = jsonp
+        self.settings = {"authorization": False, "origins": "*:*", "authorization timeout": 10.0}
+        self.path = f"/{path.strip('/')}/"
+        if sio is None:
+            sio = socketio.AsyncServer(
+                async_mode=sio_options.pop("async_mode", "aiohttp"),
+                cors_allowed_origins=self._engine_origin_allowed,
+                cors_credentials=True,
+                max_http_buffer_size=MAX_PACKET_BYTES,
+                namespaces="*",  # unknown ones reach refuse_unknown_namespaces
+                **sio_options,
+            )
+            refuse_unknown_namespaces(sio)
+        self.sio = sio
+        refuse_undecodable_packets(self.sio)
+        close_sessions_that_never_connect(self.sio, connect_timeout)
+        self.handshakes: dict[str, dict] = {}  # Engine.IO sid -> handshake data
+        watch_engine_io_sessions(self.sio, lambda eio_sid, environ: None,
+                                 lambda eio_sid: self.handshakes.pop(eio_sid, None))
+        self._install_gate()
+        self.hooks = ConnectHooks(self.sio)
+        self.namespaces: dict[str, SocketNamespace] = {}
+        self.sockets = self.of("/")  # io.sockets
+
+    def set(self, key: str, value) -> "LegacyServer":
+        if key not in self.settings:
+            raise KeyError(f"unknown setting {key!r}")
+        self.settings[key] = value
+        return self
+
+    def get(self, key: str):
+        return self.settings[key]
+
+    def _engine_origin_allowed(self, origin, environ) -> bool:
+        """0.9's ``origins`` rule, checked by python-engineio before anything else; a refusal
+        is answered as 0.9 did, without CORS headers."""
+        if origin_allowed(self.get("origins"), origin):
+            return True
+        remember(environ, Answer(403, "handshake bad origin"))
+        return False
+
+    def of(self, name: str) -> SocketNamespace:
+        if name not in self.namespaces:
+            self.namespaces[name] = SocketNamespace(self.sio, name)
+            self.hooks.add(self.namespaces[name], self._join)
+        return self.namespaces[name]
+
+    def attach(self, app: web.Application, *, attach_server: bool = True) -> None:
+        """Serve on an aiohttp app; ``attach_server=False`` if your server is attached."""
+        app.middlewares.extend([refuse_oversized_posts(self.path), answer_as_0_9])
+        if not self.jsonp:
+            app.middlewares.append(refuse_jsonp(self.path))
+        if attach_server:
+            self.sio.attach(app, socketio_path=self.path)
+
+    def asgi_app(self, other_asgi_app=None, **options):
+        """Serve under any ASGI server (uvicorn, with Starlette or FastAPI as ``other``)."""
+        app = socketio.ASGIApp(self.sio, other_asgi_app, socketio_path=self.path, **options)
+        return AnswerAs09(app if self.jsonp else refuse_jsonp_asgi(app, self.path))
+
+    def _install_gate(self) -> None:
+        # python-engineio calls its connect handler for exactly the requests that open a
+        # session, whatever their transport: the gate runs there, so nothing opens a session
+        # without passing it, and no second parser decides what a handshake is.
+        open_session = self.sio.eio.handlers["connect"]
+
+        async def gate(eio_sid, environ):
+            answer = await self._handshake(eio_sid, request_of(environ))
+            if answer is not None:
+                remember(environ, answer)
+                return False  # python-engineio drops the session; 0.9's answer replaces its
+            return await open_session(eio_sid, environ)
+
+        self.sio.eio.on("connect", gate)
+
+    # --8<-- [start:gate]
+    async def _handshake(self, eio_sid: str, request: HttpRequest) -> Answer | None:
+        """The HTTP handshake, the request that opens a connection: None lets it through."""
+        origin = request.header("Origin")
+        if not origin_allowed(self.get("origins"), origin or request.header("Referer")):
+            return Answer(403, "handshake bad origin")  # no Origin: 0.9 read the Referer
+        handshake_data = handshake_data_of(request)
+        err, authorized = await self._authorize(handshake_data)
+        if err is not None:
+            log.warning("handshake error %s", err)
+            return Answer(500, "handshake error", origin)
+        if not authorized:
+            return Answer(403, "handshake unauthorized", origin)
+        self.handshakes[eio_sid] = handshake_data  # the same object becomes socket.handshake
+        return None
+    # --8<-- [end:gate]
+
+    async def _authorize(self, handshake_data: dict):
+        fn = self.get("authorization")
+        if not fn:
+            return None, True
+        return await run_authorization(fn, handshake_data, self.get("authorization timeout"))
+
+    async def _join(self, namespace: SocketNamespace, sid: str, environ: dict, auth=None):
+        """A client joins a namespace: run its authorization with the stored handshake data."""
+        handshake_data = self.handshakes.get(self.sio.manager.eio_sid_from_sid(sid,
+                                                                                namespace.name))
+        if handshake_data is None:  # never passed the gate: refuse, never guess
+            raise socketio.exceptions.ConnectionRefusedError("unauthorized")
+        if namespace.auth:
+            timeout = self.get("authorization timeout")
+            err, authorized = await run_authorization(namespace.auth, handshake_data, timeout)
+            if err is not None:  # 0.9 could not encode a custom reason: the client got ''
+                log.warning("namespace %s authorization error %s", namespace.name, err)
+                raise socketio.exceptions.ConnectionRefusedError("")
+            if not authorized:
+                raise socketio.exceptions.ConnectionRefusedError("unauthorized")
+        handshake_data.pop("issued", None)  # 0.9 flagged the handshake as used
+        return Socket(self.sio, sid, namespace.name, handshake_data)
