@@ -23,23 +23,25 @@ def wire(io: LegacyServer, policy: Policy) -> None:
 
 def create_app(*, policy: Policy | None = None, authorization_timeout: float = 10.0,
                allowed_origins: Sequence[str] | None = None,
-               redis_url: str | None = None,
-               trusted_proxies: Sequence[str] = ()) -> web.Application:
+               redis_url: str | None = None, trusted_proxies: Sequence[str] = ()
+               ) -> web.Application:
     """``allowed_origins``: other page origins that may connect; None: the server's own only.
-    The shared origin guard decides, for both servers; 0.9's own ``origins`` setting stays
-    at its default ``*:*`` behind it. ``redis_url``: share state with other nodes."""
+    ``redis_url``: share state with other nodes."""
     redis, cluster = redis_for(redis_url)
     policy = policy or default_policy(redis, redis_url, trusted_proxies)
     io = LegacyServer(**cluster)
     io.set("authorization timeout", authorization_timeout)
     wire(io, policy)
+    io.sockets.on("connection", on_connection)
+    io.of("/admin").on("connection", on_connection)
     return create_server_app(io, server_name=SERVER_NAME, policy=policy, redis=redis,
-                             allowed_origins=allowed_origins, identity_of=identity_of,
+                             allowed_origins=allowed_origins,
                              templates=Path(__file__).parent / "templates")
 
 
 # --8<-- [start:connection]
-def identity_of(socket) -> dict:
-    """Who is this? 0.9 apps read what authorization put on socket.handshake (mutated in place)."""
-    return socket.handshake
+async def on_connection(socket) -> None:
+    """Who is this? 0.9 apps read what authorization put on socket.handshake."""
+    user, role = socket.handshake["user"], socket.handshake["role"]
+    await socket.emit("welcome", {"user": user, "role": role, "server": SERVER_NAME})
 # --8<-- [end:connection]

@@ -26,21 +26,23 @@ def create_app(*, policy: Policy | None = None, middleware_timeout: float = 10.0
                redis_url: str | None = None, trusted_proxies: Sequence[str] = (),
                wiring: Callable[[MiddlewareServer, Policy], None] = wire) -> web.Application:
     """``allowed_origins``: other page origins that may connect; None: the server's own only.
-    ``wiring``: how authorization is wired (the migration guide's steps pass their own).
-    ``redis_url``: share state with other nodes."""
+    ``redis_url``: share state with other nodes. ``wiring``: the migration guide's steps."""
     redis, cluster = redis_for(redis_url)
     policy = policy or default_policy(redis, redis_url, trusted_proxies)
     io = MiddlewareServer(middleware_timeout=middleware_timeout,
                           cors_allowed_origins=list(allowed_origins or []) or None,
                           cors_credentials=True, **cluster)
     wiring(io, policy)
+    io.on("connection", on_connection)
+    io.of("/admin").on("connection", on_connection)
     return create_server_app(io, server_name=SERVER_NAME, policy=policy, redis=redis,
-                             allowed_origins=allowed_origins, identity_of=identity_of,
+                             allowed_origins=allowed_origins,
                              templates=Path(__file__).parent / "templates")
 
 
 # --8<-- [start:connection]
-def identity_of(socket) -> dict:
+async def on_connection(socket) -> None:
     """Who is this? 1.0+ apps read what the middlewares put on socket.data."""
-    return socket.data
+    user, role = socket.data["user"], socket.data["role"]
+    await socket.emit("welcome", {"user": user, "role": role, "server": SERVER_NAME})
 # --8<-- [end:connection]

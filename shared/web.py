@@ -79,23 +79,32 @@ def redis_for(redis_url: str | None) -> tuple[object, dict]:
     return aioredis.from_url(redis_url), {"client_manager": socketio.AsyncRedisManager(redis_url)}
 
 
-def create_server_app(io, *, server_name: str, policy: Policy, templates: Path, identity_of,
+def create_server_app(io, *, server_name: str, policy: Policy, templates: Path,
                       allowed_origins: Sequence[str] | None = None,
                       redis=None) -> web.Application:
-    """The shared web app with a Socket.IO engine attached and the demo's events on ``/`` and
-    ``/admin``: ``welcome`` on connection and the ``handshake`` acknowledgement.
-    ``identity_of(socket)``: where the era keeps who connected (the one thing that differs)."""
+    """The shared web app with a Socket.IO engine attached. On every namespace the app
+    registered: live sessions (ended when their token expires or is revoked), a room per user,
+    and the ``handshake`` acknowledgement. The app's own ``connection`` listener says welcome."""
     app = create_web_app(server_name=server_name, policy=policy, templates=templates,
                          allowed_origins=allowed_origins, redis=redis)
     sessions = app[SESSIONS]
-    for namespace in (io.sockets, io.of("/admin")):
-        welcome = welcome_handler(sessions, server_name, identity_of)
-        namespace.on("connection", welcome).on("handshake", show_handshake)
+    for namespace in io.namespaces.values():
+        namespace.on("connection", live_session(sessions)).on("handshake", show_handshake)
         namespace.on("disconnect", sessions.disconnected)
     app[ENGINE] = io
     app.middlewares.append(cap_sessions_per_address(io, policy, MAX_SESSIONS_PER_ADDRESS))
     io.attach(app)
     return app
+
+
+def live_session(sessions: LiveSessions):
+    async def track(socket):
+        # who connected: 1.0+ keeps it on socket.data, 0.9 on socket.handshake
+        identity = getattr(socket, "data", None) or socket.handshake
+        sessions.track(socket, identity)  # ended when its token expires or is revoked
+        await socket.enter_room(f"user:{identity['user']}")  # emits to a user, on any node
+
+    return track
 
 
 def cap_sessions_per_address(io, policy: Policy, limit: int):
@@ -130,17 +139,6 @@ def cap_sessions_per_address(io, policy: Policy, limit: int):
         return await handler(request)
 
     return guard
-
-
-def welcome_handler(sessions: LiveSessions, server_name: str, identity_of):
-    async def welcome(socket):
-        identity = identity_of(socket)
-        sessions.track(socket, identity)  # ended when its token expires or is revoked
-        await socket.enter_room(f"user:{identity['user']}")  # emits to a user, on any node
-        await socket.emit("welcome", {"user": identity["user"], "role": identity["role"],
-                                      "server": server_name})
-
-    return welcome
 
 
 async def show_handshake(socket, *args):
