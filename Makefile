@@ -22,10 +22,11 @@ help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 # ---- set-up -------------------------------------------------------------------------------
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 node_modules/.package-lock.json: package.json package-lock.json
@@ -120,10 +121,10 @@ docs-serve: docs ## Serve the site on http://127.0.0.1:8000/ with live reload
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 lint: $(STAMP) ## ruff on every package, tests included
-	$(BIN)/ruff check legacy_authorization middleware_auth migration_kit shared tests examples bench cluster
+	$(BIN)/ruff check socketio_handshake_auth legacy_authorization middleware_auth migration_kit shared tests examples bench cluster
 
 diff: ## What a migration changes: the two implementations side by side
-	-diff -ru --exclude=__pycache__ legacy_authorization middleware_auth
+	@diff -ru --exclude=__pycache__ legacy_authorization middleware_auth; test $$? -le 1  # 1: they differ
 
 clean: ## Remove what the build made
 	rm -rf $(VENV) node_modules site artifacts .pytest_cache .ruff_cache

@@ -231,6 +231,10 @@ class LegacyServer:
             self.hooks.add(self.namespaces[name], self._join)
         return self.namespaces[name]
 
+    def socket(self, sid: str, namespace: str = "/") -> Socket | None:
+        """The socket a connected ``sid`` has, with its ``handshake``, for your own handlers."""
+        return self.namespaces[namespace].sockets.get(sid) if namespace in self.namespaces else None
+
     def attach(self, app: web.Application, *, attach_server: bool = True) -> None:
         """Serve on an aiohttp app; ``attach_server=False`` if your server is attached."""
         app.middlewares.extend([refuse_oversized_posts(self.path), answer_as_0_9])

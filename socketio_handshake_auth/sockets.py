@@ -203,9 +203,8 @@ class Namespace:
         self.sio.on(event, handler, namespace=self.name)
         return self
 
-    def connected(self, socket: Socket) -> None:
-        """Keep the socket for its events, then tell the ``connection`` listeners."""
-        self.sockets[socket.id] = socket
+    def announce(self, socket: Socket) -> None:
+        """Tell the ``connection`` listeners, once the CONNECT reply is on its way."""
         self.sio.start_background_task(self._announce, socket)
 
     async def _announce(self, socket: Socket) -> None:
@@ -232,7 +231,6 @@ class ConnectHooks:
 
     def __init__(self, sio: socketio.AsyncServer):
         self.namespaces: dict[str, tuple[Namespace, Callable]] = {}
-        self._pending: dict[tuple[str, str], Socket] = {}
         trigger = sio._trigger_event
 
         async def trigger_event(event, namespace, *args):
@@ -255,19 +253,20 @@ class ConnectHooks:
 
     async def _connect(self, trigger, name: str, sid: str, environ: dict, *auth):
         namespace, authorize = self.namespaces[name]
-        key = (name, sid)
-        if key not in self._pending:  # python-socketio calls again without auth on TypeError
-            self._pending[key] = await authorize(namespace, sid, environ, *auth)
+        if sid not in namespace.sockets:  # python-socketio calls again without auth on TypeError
+            # kept before the app's handler runs, so that it can read the socket too
+            namespace.sockets[sid] = await authorize(namespace, sid, environ, *auth)
         try:
             accepted = await trigger("connect", name, sid, environ, *auth)
         except TypeError:
             if auth != (None,):  # no retry follows
-                self._pending.pop(key, None)
+                namespace.sockets.pop(sid, None)
             raise  # python-socketio retries without auth, and finds the socket authorized
         except BaseException:
-            self._pending.pop(key, None)
+            namespace.sockets.pop(sid, None)
             raise
-        socket = self._pending.pop(key)
-        if accepted is not False:
-            namespace.connected(socket)
+        if accepted is False:
+            namespace.sockets.pop(sid, None)
+        else:
+            namespace.announce(namespace.sockets[sid])
         return accepted

@@ -39,14 +39,19 @@ class NodeServer:
         self.lines: list[str] = []
         self._listening = threading.Event()
         self.url = ""
+        self.args = args
         self.process = subprocess.Popen(
-            [require_node(), str(ROOT / script), "--host", "127.0.0.1", "--port", "0", *args],
+            self._command(),
             cwd=ROOT, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         threading.Thread(target=self._read, daemon=True).start()
         if not self._listening.wait(timeout):
             self.stop()
             pytest.fail(f"{script} did not start: {self.lines[-20:]}")
+
+    def _command(self) -> list[str]:
+        return [require_node(), str(ROOT / self.script), "--host", "127.0.0.1", "--port", "0",
+                *self.args]
 
     def _read(self) -> None:
         for line in self.process.stdout:
