@@ -17,7 +17,7 @@ from argon2.exceptions import VerificationError
 
 from shared.throttle import GateFull, HashingGate, Throttle
 from shared.tokens import TokenIssuer
-from shared.users import DUMMY_HASH, USERS, User
+from shared.users import User, Users, load_users
 
 log = logging.getLogger("handshake.policy")
 
@@ -170,14 +170,17 @@ class RevokedTokens:
 
 
 class Policy:
-    """``throttle``: password attempts per address and account (None: unlimited);
+    """One decision, every collaborator injected (nothing is made at import time): ``tokens``
+    signs and verifies, ``users`` (the demo's by default) are checked with argon2 through
+    ``hashing``, ``revoked`` token ids are refused.
+    ``throttle``: password attempts per address and account (None: unlimited);
     ``trusted_proxies``: addresses whose ``X-Forwarded-For`` is believed (a load balancer)."""
 
-    def __init__(self, tokens: TokenIssuer, users: Mapping[str, User] = USERS,
+    def __init__(self, tokens: TokenIssuer, users: Users | None = None,
                  throttle: Throttle | None = None, revoked=None,
                  hashing: HashingGate | None = None, trusted_proxies: Collection[str] = ()):
         self.tokens = tokens
-        self.users = users
+        self.users = users if users is not None else load_users()  # the demo's, by default
         self.throttle = throttle
         self.revoked = revoked if revoked is not None else RevokedTokens()
         self.hashing = hashing or HashingGate()
@@ -254,7 +257,7 @@ class Policy:
 
     def _password_matches(self, user: User | None, password: str) -> bool:
         try:
-            self._hasher.verify(user.password_hash if user else DUMMY_HASH, password)
+            self._hasher.verify(user.password_hash if user else self.users.dummy_hash, password)
         except VerificationError:
             return False
         return user is not None

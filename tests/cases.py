@@ -8,7 +8,9 @@ or a refusal code from ``shared.policy.REFUSALS``. ``legacy`` overrides the expe
 
 from dataclasses import dataclass, field
 
-from shared.users import USERS
+from shared.users import load_users
+
+USERS = load_users()  # the demo's: alice (user) and bob (admin)
 
 # --8<-- [start:tokens]
 # Token placeholders; tests mint real tokens for them (tests/client.py, mint_tokens).

@@ -13,8 +13,16 @@ import socketio
 
 from shared.policy import Policy
 from shared.tokens import ALGORITHM, TokenIssuer
-from shared.users import USERS
-from tests.cases import ALICE, BOB, EXPIRED, NO_EXPIRY, UNKNOWN_USER, WRONG_KEY, HandshakeCase
+from tests.cases import (
+    ALICE,
+    BOB,
+    EXPIRED,
+    NO_EXPIRY,
+    UNKNOWN_USER,
+    USERS,
+    WRONG_KEY,
+    HandshakeCase,
+)
 
 TEST_SECRET = b"test-secret-for-the-parity-suite-only"
 
@@ -71,7 +79,7 @@ class Verdict:
     @classmethod
     def expected(cls, outcome: str) -> "Verdict":
         if outcome in USERS:
-            return cls(True, outcome, USERS[outcome].role)
+            return cls(True, outcome, USERS.get(outcome).role)
         return cls(False, reason=outcome)
 
     def __str__(self) -> str:

@@ -8,9 +8,8 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 
-from shared.users import USERS
 from socketio_handshake_auth.legacy import LegacyServer, origin_allowed
-from tests.cases import CASES
+from tests.cases import CASES, USERS
 from tests.client import connect, fill, python_client, until
 
 HANDSHAKE = "/socket.io/?EIO=4&transport=polling"
