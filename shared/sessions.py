@@ -16,6 +16,12 @@ from shared.policy import REFUSALS
 log = logging.getLogger("handshake.sessions")
 
 
+class RevocationUnavailable(Exception):
+    """A revocation could not be recorded, or not announced to every node: the shared store
+    is unreachable. ``POST /logout`` then answers 503: it never reports a revocation that was
+    not done everywhere."""
+
+
 class LiveSessions:
     """The sockets of this process, by token. ``bus``: with several processes, a revocation
     is published to all of them (``RedisRevocationBus``) and each ends its own sockets."""
@@ -30,6 +36,11 @@ class LiveSessions:
     def __len__(self) -> int:
         return len(self._live)
 
+    def tokens(self) -> list[str]:
+        """The token ids the live sockets of this process connected with."""
+        return list(self._by_token)
+
+    # --8<-- [start:track]
     def track(self, socket, identity: dict) -> None:
         """Watch ``socket``; ``identity`` has the ``expires_at`` / ``token_id`` the policy set."""
         expires_at, token_id = identity.get("expires_at"), identity.get("token_id")
@@ -51,16 +62,18 @@ class LiveSessions:
             if not self._by_token[token_id]:
                 del self._by_token[token_id]
 
+    # --8<-- [end:track]
+
     async def disconnected(self, socket, reason=None) -> None:
         """The ``disconnect`` listener: stop watching a socket that has gone."""
         self.forget(socket)
 
     async def revoke(self, token_id: str) -> None:
-        """End every live socket that connected with this token, on every node."""
+        """End every live socket that connected with this token: this node's at once, the
+        other nodes' through the bus (``RevocationUnavailable`` if it cannot carry the news)."""
+        await self.end_local(token_id)
         if self.bus:
             await self.bus.publish(token_id)
-        else:
-            await self.end_local(token_id)
 
     async def end_local(self, token_id: str) -> None:
         sockets = list(self._by_token.get(token_id, ()))
@@ -68,12 +81,13 @@ class LiveSessions:
 
     async def start(self, app=None) -> None:
         if self.bus:
-            await self.bus.start(self.end_local)
+            await self.bus.start(self.end_local, live_tokens=self.tokens)
 
     async def stop(self, app=None) -> None:
         if self.bus:
             await self.bus.stop()
 
+    # --8<-- [start:end]
     async def end(self, socket, reason: str) -> None:
         self.forget(socket)
         log.info("session ended: %s", reason, extra={"session_end": reason})
@@ -84,3 +98,4 @@ class LiveSessions:
         task = asyncio.ensure_future(self.end(socket, reason))
         self._endings.add(task)
         task.add_done_callback(self._endings.discard)
+    # --8<-- [end:end]
