@@ -15,6 +15,7 @@ export NO_MKDOCS_2_WARNING := 1
 CHROMIUM ?= /usr/bin/chromium
 REDIS_SERVER ?= /usr/bin/redis-server
 REDIS_PORT ?= 6390
+HAPROXY ?= /usr/sbin/haproxy
 
 .DEFAULT_GOAL := help
 
@@ -64,6 +65,12 @@ $(REDIS_SERVER):
 
 redis: $(REDIS_SERVER) ## Install Debian's redis-server for the cluster tests and demo (root)
 
+$(HAPROXY):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq haproxy; \
+	else echo "The cluster tests need Debian's haproxy: sudo apt-get install haproxy"; exit 1; fi
+
+haproxy: $(HAPROXY) ## Install Debian's haproxy for the cluster tests and demo (root)
+
 # ---- run ----------------------------------------------------------------------------------
 demo: install ## Both servers and the side-by-side page on $(PAGE)/ (Ctrl-C stops all)
 	@export TOKEN_SECRET=$${TOKEN_SECRET:-$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))')}; \
@@ -75,19 +82,19 @@ demo: install ## Both servers and the side-by-side page on $(PAGE)/ (Ctrl-C stop
 	sleep 1; echo; echo "  Side by side: $(PAGE)/   legacy: http://$(HOST):$(LEGACY_PORT)/   middleware: http://$(HOST):$(MIDDLEWARE_PORT)/"; echo; \
 	wait
 
-demo-cluster: install redis ## Two nodes per style + Redis + sticky balancers; page on $(PAGE)/
+demo-cluster: install redis haproxy ## Two nodes per style + Redis + HAProxy; page on $(PAGE)/
 	@export TOKEN_SECRET=$${TOKEN_SECRET:-$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))')}; \
-	trap 'kill 0' INT TERM EXIT; R=redis://$(HOST):$(REDIS_PORT)/0; \
-	$(REDIS_SERVER) --port $(REDIS_PORT) --bind $(HOST) --save "" --appendonly no >/dev/null & sleep 0.5; \
-	for port in 18081 18082; do $(BIN)/python -m legacy_authorization --host $(HOST) --port $$port \
-	    --redis $$R --allow-origin $(PAGE) --allow-origin http://$(HOST):$(LEGACY_PORT) & done; \
-	for port in 18083 18084; do $(BIN)/python -m middleware_auth --host $(HOST) --port $$port \
-	    --redis $$R --allow-origin $(PAGE) --allow-origin http://$(HOST):$(MIDDLEWARE_PORT) & done; \
-	$(BIN)/python -m cluster.balancer --host $(HOST) --port $(LEGACY_PORT) http://$(HOST):18081 http://$(HOST):18082 & \
-	$(BIN)/python -m cluster.balancer --host $(HOST) --port $(MIDDLEWARE_PORT) http://$(HOST):18083 http://$(HOST):18084 & \
+	DATA=$$(mktemp -d); trap 'trap - INT TERM EXIT; rm -rf "$$DATA"; kill 0' INT TERM EXIT; R=redis://$(HOST):$(REDIS_PORT)/0; \
+	$(REDIS_SERVER) --port $(REDIS_PORT) --bind $(HOST) --dir "$$DATA" --save "" --appendonly yes >/dev/null & sleep 0.5; \
+	for port in 18081 18082; do $(BIN)/python -m legacy_authorization --host $(HOST) --port $$port --redis $$R \
+	    --trust-proxy $(HOST) --allow-origin $(PAGE) --allow-origin http://$(HOST):$(LEGACY_PORT) & done; \
+	for port in 18083 18084; do $(BIN)/python -m middleware_auth --host $(HOST) --port $$port --redis $$R \
+	    --trust-proxy $(HOST) --allow-origin $(PAGE) --allow-origin http://$(HOST):$(MIDDLEWARE_PORT) & done; \
+	$(BIN)/python -m cluster.haproxy --host $(HOST) --port $(LEGACY_PORT) $(HOST):18081 $(HOST):18082 & \
+	$(BIN)/python -m cluster.haproxy --host $(HOST) --port $(MIDDLEWARE_PORT) $(HOST):18083 $(HOST):18084 & \
 	$(BIN)/python -m shared.side_by_side --host $(HOST) --port $(PAGE_PORT) \
 	    --legacy http://$(HOST):$(LEGACY_PORT) --middleware http://$(HOST):$(MIDDLEWARE_PORT) & \
-	sleep 1.5; echo; echo "  Side by side through the balancers: $(PAGE)/  (nodes 18081-18084, Redis $(REDIS_PORT))"; echo; \
+	sleep 1.5; echo; echo "  Side by side through HAProxy: $(PAGE)/  (nodes 18081-18084, Redis $(REDIS_PORT))"; echo; \
 	wait
 
 demo-legacy: install ## Run the 0.9-style server alone on $(LEGACY_PORT)
@@ -103,7 +110,7 @@ demo-node4: originals ## The JavaScript original on real Socket.IO 4.8, on :8094
 	node originals/v4/app.js --host $(HOST) --port 8094
 
 # ---- check --------------------------------------------------------------------------------
-test: install browser redis lint docs ## Run everything: lint, docs, the parity suite, engine and browser tests
+test: install browser redis haproxy lint docs ## Run everything: lint, docs, the parity suite, engine and browser tests
 	$(BIN)/pytest
 
 bench: install ## Measure each style's cost side by side (QUICK=1: under a minute)
@@ -129,4 +136,4 @@ diff: ## What a migration changes: the two implementations side by side
 clean: ## Remove what the build made
 	rm -rf $(VENV) node_modules site artifacts .pytest_cache .ruff_cache
 
-.PHONY: help install originals demo-node09 demo-node4 browser redis demo-cluster bench fuzz docs docs-serve demo demo-legacy demo-middleware test lint diff clean
+.PHONY: help install originals demo-node09 demo-node4 browser redis haproxy demo-cluster bench fuzz docs docs-serve demo demo-legacy demo-middleware test lint diff clean

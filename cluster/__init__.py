@@ -1,1 +1,1 @@
-"""Running several nodes of a server: the sticky load balancer ``make demo-cluster`` uses."""
+"""Running several nodes of a server: HAProxy in front of them, as ``make demo-cluster`` does."""

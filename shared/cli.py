@@ -2,10 +2,19 @@
 
 import argparse
 import logging
+import os
 
 from aiohttp import web
 
 from shared.access_log import RedactingAccessLogger
+from shared.web import ENGINE
+
+# --8<-- [start:session-cookie]
+# A node of a cluster names each new Engine.IO session in this cookie (python-engineio's
+# ``cookie`` option, the ``io`` cookie of Socket.IO's "multiple nodes" docs). HAProxy learns
+# "sid -> node" from it and removes it (cluster/haproxy.cfg.template): clients never see it.
+SESSION_COOKIE = {"name": "io", "path": "/", "SameSite": "Strict", "HttpOnly": True}
+# --8<-- [end:session-cookie]
 
 
 def parse(description: str, default_port: int, extra=None) -> argparse.Namespace:
@@ -16,9 +25,20 @@ def parse(description: str, default_port: int, extra=None) -> argparse.Namespace
                         help="a page origin (scheme://host:port) that may connect; repeatable")
     parser.add_argument("--redis", metavar="URL", default=None,
                         help="share state with other nodes through Redis, e.g. redis://127.0.0.1:6379/0")
+    parser.add_argument("--trust-proxy", action="append", default=[], metavar="ADDRESS",
+                        help="a load balancer's address: its X-Forwarded-For names the client")
     if extra:
         extra(parser)
-    return parser.parse_args()
+    args = parser.parse_args()
+    secret = os.environ.get("TOKEN_SECRET", "")
+    if args.redis and not secret:
+        parser.error("--redis needs TOKEN_SECRET: every node must sign and check tokens with the "
+                     "same secret (without one, each node makes up its own and refuses the "
+                     "others' tokens). Make one with: python3 -c 'import secrets; "
+                     "print(secrets.token_hex(32))'")
+    if secret and len(secret.encode()) < 32:
+        parser.error("TOKEN_SECRET must be at least 32 bytes (HS256 needs a 256-bit key)")
+    return args
 
 
 def own_origins(args: argparse.Namespace) -> list[str]:
@@ -44,4 +64,8 @@ def run(app: web.Application, args: argparse.Namespace, description: str) -> Non
 def serve(create_app, *, description: str, default_port: int) -> None:
     """Run one of the two servers, its own pages plus ``--allow-origin`` ones allowed."""
     args = parse(description, default_port)
-    run(create_app(allowed_origins=own_origins(args), redis_url=args.redis), args, description)
+    app = create_app(allowed_origins=own_origins(args), redis_url=args.redis,
+                     trusted_proxies=args.trust_proxy)
+    if args.redis:  # one node of several, behind a balancer
+        app[ENGINE].sio.eio.cookie = SESSION_COOKIE
+    run(app, args, description)

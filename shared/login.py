@@ -4,7 +4,7 @@ import jwt
 from aiohttp import web
 
 from shared.policy import MAX_CREDENTIAL_LENGTH, Policy, Refusal, credentials_in
-from shared.sessions import LiveSessions
+from shared.sessions import LiveSessions, RevocationUnavailable
 
 POLICY = web.AppKey("policy", Policy)
 SESSIONS = web.AppKey("sessions", LiveSessions)
@@ -32,7 +32,8 @@ async def login(request: web.Request) -> web.Response:
     identity = await policy.login(username, password,
                                   client=policy.client(request.remote or "", headers))
     if isinstance(identity, Refusal):
-        return error(429 if identity.code in ("throttled", "busy") else 401, identity.code)
+        status = {"throttled": 429, "busy": 429, "unavailable": 503}.get(identity.code, 401)
+        return error(status, identity.code)
     token = policy.tokens.issue(identity.user, identity.role)
     response = web.json_response(
         {"token": token, "user": identity.user, "role": identity.role,
@@ -55,8 +56,15 @@ async def logout(request: web.Request) -> web.Response:
         claims = policy.tokens.verify(presented[0].token)
     except jwt.InvalidTokenError:
         return error(401, "bad_credentials")
-    await policy.revoked.add(claims["jti"], claims["exp"])
-    await request.app[SESSIONS].revoke(claims["jti"])
+    # --8<-- [start:fails-closed]
+    try:
+        await policy.revoked.add(claims["jti"], claims["exp"])
+        await request.app[SESSIONS].revoke(claims["jti"])
+    except RevocationUnavailable:
+        # Fail closed, and say so: the token is not revoked, or not on every node yet. The
+        # cookie is kept: the browser still holds the token it has to log out again.
+        return error(503, "revocation_unavailable")
+    # --8<-- [end:fails-closed]
     response = web.json_response({"revoked": True})
     response.del_cookie("token", path="/")
     return response

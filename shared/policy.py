@@ -33,6 +33,7 @@ REFUSALS = {
     "authorization_error": "Authorization failed",
     "throttled": "Too many attempts, try again later",
     "busy": "Server busy, try again later",
+    "unavailable": "Service unavailable, try again later",
     "revoked_token": "Token revoked",
 }
 
@@ -245,8 +246,14 @@ class Policy:
                               client: str) -> Identity | Refusal:
         """Reserve an attempt first (atomically), then hash off the event loop, if there is
         room: a guess is counted before it is checked, and a flood is refused, not queued."""
-        if self.throttle and not await self.throttle.reserve(client, username):
-            return Refusal("throttled")
+        if self.throttle:
+            try:
+                reserved = await self.throttle.reserve(client, username)
+            except Exception:  # its store (Redis) is down: no attempt goes uncounted
+                log.warning("throttle unavailable: password check refused", exc_info=True)
+                return Refusal("unavailable")
+            if not reserved:
+                return Refusal("throttled")
         user = self.users.get(username)
         try:
             ok = await self.hashing.run(client, self._password_matches, user, password)

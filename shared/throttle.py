@@ -34,10 +34,11 @@ class Throttle:
         self.limiter = MovingWindowRateLimiter(storage or MemoryStorage())
 
     @classmethod
-    def shared(cls, redis_url: str, **limits) -> "Throttle":
-        """One allowance for every node, kept in Redis."""
+    def shared(cls, redis_url: str, redis_options: dict | None = None, **limits) -> "Throttle":
+        """One allowance for every node, kept in Redis (``redis_options``: for its client)."""
         uri = "async+" + redis_url
-        return cls(storage=RedisStorage(uri, implementation="redispy"), **limits)
+        storage = RedisStorage(uri, implementation="redispy", **(redis_options or {}))
+        return cls(storage=storage, **limits)
 
     async def reserve(self, address: str, account: str) -> bool:
         """Take one attempt for both; False when either has none left (nothing is checked)."""

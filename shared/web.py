@@ -16,7 +16,7 @@ from shared.access_log import install_log_filters
 from shared.handshake import redacted
 from shared.login import POLICY, SESSIONS, login, logout
 from shared.policy import Policy, is_ip_address
-from shared.redis_state import RedisRevocationBus, RedisRevokedTokens
+from shared.redis_state import RedisRevocationBus, RedisRevokedTokens, client_options
 from shared.sessions import LiveSessions
 from shared.throttle import Throttle
 from shared.tokens import TokenIssuer, secret_from_environment
@@ -39,8 +39,8 @@ def default_policy(redis=None, redis_url: str | None = None,
     tokens = TokenIssuer(secret_from_environment())
     if redis is None:
         return Policy(tokens, throttle=Throttle(), trusted_proxies=trusted_proxies)
-    return Policy(tokens, throttle=Throttle.shared(redis_url), revoked=RedisRevokedTokens(redis),
-                  trusted_proxies=trusted_proxies)
+    return Policy(tokens, throttle=Throttle.shared(redis_url, client_options()),
+                  revoked=RedisRevokedTokens(redis), trusted_proxies=trusted_proxies)
 
 
 def create_web_app(*, server_name: str, policy: Policy, templates: Path,
@@ -76,7 +76,8 @@ def redis_for(redis_url: str | None) -> tuple[object, dict]:
     makes emits reach sockets held by other nodes. Without: nothing to share."""
     if not redis_url:
         return None, {}
-    return aioredis.from_url(redis_url), {"client_manager": socketio.AsyncRedisManager(redis_url)}
+    manager = socketio.AsyncRedisManager(redis_url, redis_options=client_options())
+    return aioredis.from_url(redis_url, **client_options()), {"client_manager": manager}
 
 
 def create_server_app(io, *, server_name: str, policy: Policy, templates: Path,

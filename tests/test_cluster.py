@@ -1,141 +1,347 @@
-"""Two nodes of each server and one real Redis: authentication state is valid on every node."""
+"""Two nodes of each server behind HAProxy, sharing one Redis, all real processes, checked
+from outside: what clients see when a node dies or Redis restarts."""
 
 import asyncio
-import importlib
+import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
-from contextlib import asynccontextmanager
+import sys
+import time
+from collections.abc import Sequence
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
 
 import aiohttp
 import pytest
+import socketio
 from redis import asyncio as aioredis
 
-from shared.web import ENGINE
+from cluster import haproxy
 from tests.client import python_client, until
 from tests.raw_client import raw_handshake
 
+ROOT = Path(__file__).resolve().parents[1]
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 SECRET = "cluster-test-secret-shared-by-both-nodes-0123456789"
+ALICE, BOB = ("alice", "wonderland"), ("bob", "builder")
 
 
-@pytest.fixture
-async def redis_url():
-    """A real redis-server on a random loopback port, stopped when the test ends."""
-    if not os.access(REDIS_SERVER, os.X_OK):  # a failure, never a skip: `make redis` installs it
-        pytest.fail("no redis-server: run `make redis` (apt-get install redis-server)")
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--protected-mode", "yes"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    client = aioredis.from_url(url)
-    try:
-        await until_ready(client)
-        yield url
-    finally:
-        await client.aclose()
-        process.terminate()
-        process.wait(10)
+        return sock.getsockname()[1]
 
 
-async def until_ready(client) -> None:
-    for _ in range(100):
+class RedisServer:
+    """A real redis-server on a loopback port, that a test may stop and start again. It keeps
+    its data in an append-only file, as a deployment must: revocations survive a restart."""
+
+    def __init__(self, folder: Path):
+        if not os.access(REDIS_SERVER, os.X_OK):  # a failure, never a skip: `make redis`
+            pytest.fail("no redis-server: run `make redis` (apt-get install redis-server)")
+        self.folder, self.port = folder, free_port()
+        folder.mkdir(parents=True, exist_ok=True)
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    async def start(self) -> None:
+        self.process = subprocess.Popen(
+            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir",
+             str(self.folder), "--save", "", "--appendonly", "yes", "--appendfsync", "always"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = aioredis.from_url(self.url)
         try:
-            await client.ping()
-            return
-        except OSError:
-            await asyncio.sleep(0.05)
-        except aioredis.ConnectionError:
-            await asyncio.sleep(0.05)
-    raise RuntimeError("redis-server did not start")
+            async with asyncio.timeout(5):
+                while self.process.poll() is None:
+                    with suppress(aioredis.ConnectionError):
+                        if await client.ping():
+                            return
+                    await asyncio.sleep(0.02)
+            pytest.fail(f"redis-server exited with {self.process.returncode}")
+        finally:
+            await client.aclose()
+
+    def stop(self) -> None:
+        """SIGTERM, as a restart by the init system sends it (Redis writes its file first)."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+    async def restart(self) -> None:
+        self.stop()
+        await self.start()
 
 
-@pytest.fixture
-async def nodes(impl, servers, redis_url, monkeypatch):
-    """Nodes A and B of the implementation under test, sharing TOKEN_SECRET and Redis."""
-    monkeypatch.setenv("TOKEN_SECRET", SECRET)
-    servers.policy = None  # each node builds its own, from the environment and Redis
-    create_app = importlib.import_module(f"{impl}.app").create_app
-    a = await servers.create(create_app, redis_url=redis_url)
-    b = await servers.create(create_app, redis_url=redis_url)
-    return {"a": a, "b": b, "apps": [runner.app for runner, _ in servers.running[-2:]]}
+class Node:
+    """``python -m legacy_authorization`` (or ``middleware_auth``) ``--redis URL``."""
+
+    def __init__(self, impl: str, redis_url: str, log: Path, allow_origins: Sequence[str] = ()):
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.url = f"http://{self.address}"
+        self._log = log.open("w")
+        origins = [arg for origin in allow_origins for arg in ("--allow-origin", origin)]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", impl, "--port", str(self.port), "--redis", redis_url,
+             "--trust-proxy", "127.0.0.1", *origins],
+            cwd=ROOT, env={**os.environ, "TOKEN_SECRET": SECRET}, stdin=subprocess.DEVNULL,
+            stdout=self._log, stderr=subprocess.STDOUT)
+
+    async def ready(self, timeout: float = 15.0) -> None:
+        async with asyncio.timeout(timeout), aiohttp.ClientSession() as http:
+            while True:
+                if self.process.poll() is not None:
+                    pytest.fail(f"node {self.address} exited with {self.process.returncode}")
+                with suppress(aiohttp.ClientError):
+                    async with http.get(self.url + "/") as response:
+                        if response.status == 200:
+                            return
+                await asyncio.sleep(0.05)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()
 
 
-async def login(url: str) -> str:
-    async with aiohttp.ClientSession() as http, http.post(
-            url + "/login", json={"username": "alice", "password": "wonderland"}) as response:
-        assert response.status == 200
-        return (await response.json())["token"]
-
-
-async def test_a_token_from_node_a_is_accepted_by_node_b(nodes):
-    token = await login(nodes["a"])
-    answer = await raw_handshake(nodes["b"], query=f"token={token}")
-    assert answer.connected and answer.welcome["user"] == "alice"
-
-
-async def test_failures_on_node_a_count_towards_the_throttle_on_node_b(nodes):
-    token = await login(nodes["a"])
-    for _ in range(10):  # the default limit: 10 guessing failures per minute and address
-        assert not (await raw_handshake(nodes["a"], query="token=guess.guess.guess")).connected
-    blocked = await raw_handshake(nodes["b"], query=f"token={token}")
-    assert not blocked.connected
-    assert blocked.status == 403 or blocked.connect_error["data"] == {"code": "throttled"}
+class Cluster:
+    def __init__(self, redis: RedisServer, nodes: list[Node], balancer: haproxy.HAProxy):
+        self.redis, self.nodes, self.haproxy = redis, nodes, balancer
+        self.url = balancer.url
 
 
 @asynccontextmanager
-async def alice_on_node_b(nodes, event: str):
-    """Alice logs in on node A and connects to node B; yields her client and the ``event``s
-    it receives."""
-    token = await login(nodes["a"])
+async def running_cluster(impl: str, folder: Path, allow_origins: Sequence[str] = ()):
+    """Redis, two nodes of ``impl`` and HAProxy in front of them; all stopped on leaving."""
+    if haproxy.executable() is None:  # a failure, never a skip: `make haproxy` installs it
+        pytest.fail("no haproxy: run `make haproxy` (apt-get install haproxy)")
+    redis = RedisServer(folder)
+    await redis.start()
+    nodes: list[Node] = []
+    balancer = None
+    try:
+        nodes = [Node(impl, redis.url, folder / f"node{n}.log", allow_origins) for n in (1, 2)]
+        await asyncio.gather(*(node.ready() for node in nodes))
+        balancer = haproxy.HAProxy(port=free_port(), nodes=[node.address for node in nodes],
+                                   output=(folder / "haproxy.log").open("w"))
+        balancer.start()
+        yield Cluster(redis, nodes, balancer)
+    finally:
+        if balancer is not None:
+            balancer.stop()
+            balancer.output.close()
+        for node in nodes:
+            node.stop()
+        redis.stop()
+
+
+@pytest.fixture
+async def cluster(impl, tmp_path):
+    """Redis, two nodes of the implementation under test, and HAProxy in front of them."""
+    async with running_cluster(impl, tmp_path) as running:
+        yield running
+
+
+async def login(url: str, user: tuple[str, str] = ALICE) -> str:
+    async with aiohttp.ClientSession() as http, http.post(
+            url + "/login", json={"username": user[0], "password": user[1]}) as response:
+        assert response.status == 200, await response.text()
+        return (await response.json())["token"]
+
+
+async def logout(url: str, token: str) -> tuple[int, dict, list[str]]:
+    """What a browser sends: the token cookie. The status, the body and the cookies set."""
+    async with aiohttp.ClientSession() as http, http.post(
+            url + "/logout", headers={"Cookie": f"token={token}"}) as response:
+        body = await response.text()
+        return (response.status,
+                json.loads(body) if response.content_type == "application/json" else {"text": body},
+                response.headers.getall("Set-Cookie", []))
+
+
+async def logout_until_done(url: str, token: str, timeout: float = 5.0) -> list[int]:
+    """Log out again while the answer is 503 (as a client told so does); every status seen."""
+    seen = []
+    async with asyncio.timeout(timeout):
+        while not seen or seen[-1] == 503:
+            seen.append((await logout(url, token))[0])
+            await asyncio.sleep(0.1)
+    return seen
+
+
+@asynccontextmanager
+async def connected(url: str, token: str, *events: str):
+    """A python-socketio client connected with ``token``; yields it and the ``events`` it
+    receives, by name."""
     async with python_client() as client:
-        received = []
-        client.on(event, received.append)
-        await client.connect(f"{nodes['b']}?token={token}", wait_timeout=3)
-        yield client, received, token
+        received: dict[str, list] = {event: [] for event in events}
+        for event in events:
+            client.on(event, received[event].append)
+        await client.connect(f"{url}?token={token}", wait_timeout=3)
+        yield client, received
 
 
-async def test_revoking_on_node_a_ends_the_socket_on_node_b_and_refuses_it_everywhere(nodes):
-    async with alice_on_node_b(nodes, "session_ended") as (client, ended, token):
-        async with aiohttp.ClientSession() as http, http.post(
-                nodes["a"] + "/logout", headers={"Authorization": f"Bearer {token}"}) as response:
-            assert response.status == 200
-        await until(lambda: ended)
-        assert ended == [{"reason": "revoked_token", "message": "Token revoked"}]
-        await until(lambda: not client.connected)
-    for node in ("a", "b"):
-        assert not (await raw_handshake(nodes[node], query=f"token={token}")).connected
+async def refused_everywhere(cluster: Cluster, token: str) -> bool:
+    answers = [await raw_handshake(node.url, query=f"token={token}") for node in cluster.nodes]
+    return not any(answer.connected for answer in answers)
 
 
-async def test_an_emit_to_a_user_from_node_a_reaches_the_user_on_node_b(nodes):
-    async with alice_on_node_b(nodes, "notice") as (_, notices, _token):
-        node_a = nodes["apps"][0][ENGINE]
-        await node_a.sio.emit("notice", {"text": "hello from A"}, room="user:alice")
-        await until(lambda: notices)
-    assert notices == [{"text": "hello from A"}]
+# ---- state shared through Redis ---------------------------------------------------------------
+async def test_a_token_from_one_node_is_accepted_by_the_other(cluster):
+    a, b = cluster.nodes
+    token = await login(a.url)
+    answer = await raw_handshake(b.url, query=f"token={token}")
+    assert answer.connected and answer.welcome["user"] == "alice"
 
 
-async def test_the_balancer_keeps_each_session_on_its_node_and_spreads_new_ones(nodes,
-                                                                               servers):
-    from cluster.balancer import create_app
+async def test_password_attempts_on_one_node_count_on_the_other(cluster):
+    a, b = cluster.nodes
+    async with aiohttp.ClientSession() as http:
+        for _ in range(10):  # the per-account allowance: 10 password attempts a minute
+            async with http.post(a.url + "/login",
+                                 json={"username": "alice", "password": "guess"}) as response:
+                assert response.status == 401
+        async with http.post(b.url + "/login",
+                             json={"username": "alice", "password": "wonderland"}) as response:
+            assert response.status == 429
+            assert await response.json() == {"error": "throttled"}
 
-    served_by = []
-    for index, node_app in enumerate(nodes["apps"]):
-        async def count(socket, index=index):
-            served_by.append(index)
 
-        node_app[ENGINE].sockets.on("connection", count)
-    balanced = await servers.serve(create_app([nodes["a"], nodes["b"]]))
-    token = await login(balanced)
+async def test_an_emit_to_a_user_reaches_them_on_any_node_also_after_a_redis_restart(cluster):
+    """python-socketio's ``AsyncRedisManager``: an emit from any process reaches the node that
+    holds the socket, and its listener subscribes again after Redis restarts."""
+    token = await login(cluster.url)
+    emitter = socketio.AsyncRedisManager(cluster.redis.url, write_only=True)
+
+    async def emit_until_received(notice: dict, received: list) -> None:
+        async with asyncio.timeout(10):  # pub/sub keeps nothing for a node not yet listening
+            while notice not in received:
+                await emitter.emit("notice", notice, room="user:alice")
+                await asyncio.sleep(0.25)
+
+    try:
+        async with connected(cluster.url, token, "notice") as (_, received):
+            await emit_until_received({"text": "before"}, received["notice"])
+            await cluster.redis.restart()
+            await emit_until_received({"text": "after"}, received["notice"])
+    finally:
+        if emitter.redis is not None:
+            await emitter.redis.aclose()
+
+
+# ---- HAProxy ------------------------------------------------------------------------------
+async def test_haproxy_keeps_each_session_on_its_node_and_spreads_new_ones(cluster):
+    token = await login(cluster.url)
+    nodes_used = []
     for _ in range(4):  # polling first, then the upgrade: every request must reach one node
-        async with python_client() as client:
-            await client.connect(f"{balanced}?token={token}", wait_timeout=3)
-            await until(lambda: client.transport() == "websocket")
+        async with connected(cluster.url, token) as (client, _):
+            await until(lambda client=client: client.transport() == "websocket")
             handshake = await client.call("handshake", timeout=3)
-            assert handshake["headers"]["host"] == balanced.removeprefix("http://")
-    assert sorted(served_by) == [0, 0, 1, 1]
+            assert "io=" not in handshake["headers"].get("cookie", "")
+            nodes_used.append(cluster.haproxy.node_of(client.eio.sid))
+    for _ in range(4):  # long-polling only: a handshake, then posts and polls with ?sid=
+        assert (await raw_handshake(cluster.url, query=f"token={token}")).connected
+    assert sorted(nodes_used) == sorted([node.address for node in cluster.nodes] * 2)
+
+
+async def test_the_session_cookie_is_for_haproxy_only(cluster):
+    token = await login(cluster.url)
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{cluster.nodes[0].url}/socket.io/?EIO=4&transport=polling"
+                            f"&token={token}") as direct:
+            assert direct.status == 200 and "io=" in direct.headers.get("Set-Cookie", "")
+        async with http.get(f"{cluster.url}/socket.io/?EIO=4&transport=polling"
+                            f"&token={token}") as balanced:
+            assert balanced.status == 200 and "Set-Cookie" not in balanced.headers
+
+
+async def test_a_dead_node_stops_receiving_handshakes(cluster):
+    token = await login(cluster.url)
+    dead, alive = cluster.nodes
+    dead.kill()
+    for _ in range(4):  # at once: a connection refused is retried on the other node
+        assert (await raw_handshake(cluster.url, query=f"token={token}")).connected
+    async with asyncio.timeout(5):  # the health check marks it down
+        while not cluster.haproxy.servers()[dead.address]["status"].startswith("DOWN"):
+            await asyncio.sleep(0.1)
+    sent_to_dead = cluster.haproxy.servers()[dead.address]["stot"]
+    for _ in range(4):
+        assert (await raw_handshake(cluster.url, query=f"token={token}")).connected
+    servers = cluster.haproxy.servers()
+    assert servers[dead.address]["stot"] == sent_to_dead  # not even tried
+    assert servers[alive.address]["status"] == "UP"
+
+
+# ---- Redis faults -------------------------------------------------------------------------
+async def test_a_logout_while_redis_is_down_fails_closed_and_says_so(cluster):
+    token = await login(cluster.url)
+    async with connected(cluster.url, token, "session_ended") as (client, received):
+        cluster.redis.stop()
+        status, body, cookies = await logout(cluster.url, token)
+        assert (status, body) == (503, {"error": "revocation_unavailable"})
+        assert cookies == []  # the browser keeps the token it still has to log out
+        async with aiohttp.ClientSession() as http, http.post(
+                cluster.url + "/login", json={"username": "bob", "password": "builder"}) as answer:
+            assert (answer.status, await answer.json()) == (503, {"error": "unavailable"})
+        await asyncio.sleep(0.3)
+        assert client.connected and not received["session_ended"]  # nothing was revoked
+
+        await cluster.redis.start()
+        assert 500 not in await logout_until_done(cluster.url, token)
+        await until(lambda: received["session_ended"] and not client.connected, timeout=5)
+    assert received["session_ended"] == [{"reason": "revoked_token", "message": "Token revoked"}]
+    assert await refused_everywhere(cluster, token)
+
+
+async def test_after_a_redis_restart_a_logout_ends_the_sockets_on_every_node(cluster):
+    """Each node's revocation listener subscribes again, and no revocation is lost: neither
+    one made before the restart nor one made as Redis comes back."""
+    bob = await login(cluster.url, BOB)
+    assert (await logout(cluster.url, bob))[0] == 200
+    alice = await login(cluster.url, ALICE)
+    async with connected(cluster.url, alice, "session_ended") as (one, one_got), \
+            connected(cluster.url, alice, "session_ended") as (two, two_got):
+        assert {cluster.haproxy.node_of(one.eio.sid), cluster.haproxy.node_of(two.eio.sid)} == {
+            node.address for node in cluster.nodes}
+        await cluster.redis.restart()
+        assert 500 not in await logout_until_done(cluster.url, alice)
+        await until(lambda: one_got["session_ended"] and two_got["session_ended"], timeout=5)
+        await until(lambda: not one.connected and not two.connected)
+    assert await refused_everywhere(cluster, alice)
+    assert await refused_everywhere(cluster, bob)
+
+
+async def test_no_request_answers_500_after_a_redis_restart(cluster):
+    """Every node's pooled connections die with Redis: the first request after the restart
+    that uses one must still succeed, on each node."""
+    for node, user in zip(cluster.nodes, (ALICE, BOB), strict=True):
+        for _ in range(2):  # several pooled connections on each node
+            await login(node.url, user)
+    await cluster.redis.restart()
+    for node, user in zip(cluster.nodes, (ALICE, BOB), strict=True):
+        token = await login(node.url, user)
+        assert (await raw_handshake(node.url, query=f"token={token}")).connected
+        assert (await logout(node.url, token))[0] == 200
+
+
+# ---- the command line ---------------------------------------------------------------------
+def test_redis_without_token_secret_refuses_to_start(impl):
+    environment = {name: value for name, value in os.environ.items() if name != "TOKEN_SECRET"}
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", impl, "--port", str(free_port()), "--redis",
+         "redis://127.0.0.1:9/0"], cwd=ROOT, env=environment, capture_output=True, text=True,
+        timeout=20)
+    assert result.returncode == 2 and time.monotonic() - started < 20
+    assert "--redis needs TOKEN_SECRET" in result.stderr
