@@ -39,27 +39,6 @@ def client_options() -> dict:
 # --8<-- [end:client-options]
 
 
-# --8<-- [start:throttle-store]
-class RedisThrottleStore:
-    """The throttle's failures per address, as a sorted set of timestamps per key."""
-
-    def __init__(self, redis: aioredis.Redis, prefix: str = "handshake:failures:"):
-        self.redis = redis
-        self.prefix = prefix
-
-    async def add(self, key: str, now: float, window: float) -> None:
-        name = self.prefix + key
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(name, {f"{now}:{id(pipe)}:{time.perf_counter_ns()}": now})
-            pipe.zremrangebyscore(name, "-inf", now - window)
-            pipe.expire(name, int(window) + 1)
-            await pipe.execute()
-
-    async def count(self, key: str, now: float, window: float) -> int:
-        return await self.redis.zcount(self.prefix + key, f"({now - window}", "+inf")
-# --8<-- [end:throttle-store]
-
-
 class RedisRevokedTokens:
     """Revoked token ids, each kept until the token would have expired anyway."""
 

@@ -156,7 +156,7 @@ def _password(carrier: str, username: object, password: object) -> Presented:
 class RevokedTokens:
     """Token ids revoked before they expire (``POST /logout``); each is kept only until the
     token would have expired anyway, so the set stays bounded. In one process; with several,
-    ``shared.redis_state.RedisRevokedTokens`` has the same two methods."""
+    ``cluster.state.RedisRevokedTokens`` has the same two methods."""
 
     def __init__(self):
         self._until: dict[str, float] = {}

@@ -12,11 +12,11 @@ import socketio
 from aiohttp import web
 from redis import asyncio as aioredis
 
+from cluster.state import RedisRevocationBus, RedisRevokedTokens, client_options
 from shared.access_log import install_log_filters
 from shared.handshake import redacted
 from shared.login import POLICY, SESSIONS, login, logout
 from shared.policy import Policy, is_ip_address
-from shared.redis_state import RedisRevocationBus, RedisRevokedTokens, client_options
 from shared.sessions import LiveSessions
 from shared.throttle import Throttle
 from shared.tokens import TokenIssuer, secret_from_environment
