@@ -74,7 +74,7 @@ haproxy: $(HAPROXY) ## Install Debian's haproxy for the cluster tests and demo (
 # ---- run ----------------------------------------------------------------------------------
 demo: install ## Both servers and the side-by-side page on $(PAGE)/ (Ctrl-C stops all)
 	@export TOKEN_SECRET=$${TOKEN_SECRET:-$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))')}; \
-	trap 'kill 0' INT TERM EXIT; \
+	trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	$(BIN)/python -m legacy_authorization --host $(HOST) --port $(LEGACY_PORT) --allow-origin $(PAGE) & \
 	$(BIN)/python -m middleware_auth --host $(HOST) --port $(MIDDLEWARE_PORT) --allow-origin $(PAGE) & \
 	$(BIN)/python -m shared.side_by_side --host $(HOST) --port $(PAGE_PORT) \
@@ -120,8 +120,7 @@ fuzz: install ## Property-based parity at 10,000 examples per property and serve
 	$(BIN)/pytest tests/test_properties.py tests/test_hardening.py -p no:cacheprovider \
 	    --hypothesis-profile=fuzz --hypothesis-show-statistics --timeout=3600 --load-handshakes=1000
 
-docs: install ## Build the site with --strict (tables generated from real connections first)
-	$(BIN)/python -m tests.report docs/generated
+docs: install ## Build the site with --strict (its hooks generate the tables from real connections)
 	$(BIN)/mkdocs build --strict --quiet
 
 docs-serve: docs ## Serve the site on http://127.0.0.1:8000/ with live reload

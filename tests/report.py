@@ -2,7 +2,8 @@
 
 - ``parity-table.md``: every case of tests/cases.py against both servers, as the suite runs it.
 - ``handshake-*.md``: what each era's server sees of one real connection, field by field.
-Nothing here is kept by hand: ``make docs`` writes these files before every build.
+Nothing here is kept by hand: the mkdocs hook ``docs/hooks/generated_tables.py`` writes these
+files before every build, so ``mkdocs build`` and ``mkdocs serve`` work on a fresh checkout.
 """
 
 import asyncio
@@ -27,19 +28,47 @@ def cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+# The parity table, one table per carrier: six columns of 50 rows do not fit a page.
+GROUPS = [  # (heading, does this carrier belong to it?)
+    ("Username and password in the query", lambda c: c == "query password"),
+    ("Token in the query", lambda c: c == "query token"),
+    ("Token cookie", lambda c: c == "cookie"),
+    ("`Authorization: Bearer` header", lambda c: c == "authorization header"),
+    ("`auth` payload (Socket.IO 3+)", lambda c: c == "auth payload"),
+    ("Several carriers at once", lambda c: "+" in c),
+    ("No credentials", lambda c: c == "none"),
+]
+
+
 async def parity_table(servers: Servers, tokens: dict[str, str], refusals: RefusalLog) -> str:
     urls = {name: await servers.app(impl) for name, impl in SERVERS.items()}
-    rows = ["| case | carrier | namespace | 0.9: global authorization | 1.0+: middleware | same? |",
-            "|---|---|---|---|---|---|"]
+    groups: dict[str, list[str]] = {heading: [] for heading, _ in GROUPS}
+    same_count, reasons = 0, []
     for case in CASES:
         results = {name: await attempt(url, case, tokens, refusals) for name, url in urls.items()}
         legacy, middleware = (results[name] for name in SERVERS)
+        same_count += legacy.verdict == middleware.verdict
         same = "yes" if legacy.verdict == middleware.verdict else f"by design: {case.note}"
-        rows.append("| " + " | ".join(cell(value) for value in (
-            f"`{case.id}`", case.carrier, f"`{case.namespace}`",
+        if legacy.verdict != middleware.verdict:
+            reasons.append(case.note)
+        heading = next(heading for heading, belongs in GROUPS if belongs(case.carrier))
+        carrier = f"{case.carrier}<br>" if "+" in case.carrier else ""
+        groups[heading].append("| " + " | ".join(cell(value) for value in (
+            f"{carrier}`{case.id}`", f"`{case.namespace}`",
             f"{legacy.verdict}<br><small>{legacy.seen}</small>",
             f"{middleware.verdict}<br><small>{middleware.seen}</small>", same)) + " |")
-    return "\n".join(rows) + "\n"
+    lines = [f"**{len(CASES)} cases**, run on both servers: **{same_count} decided the same**, "
+             f"{len(CASES) - same_count} differ by design:", ""]
+    for reason in dict.fromkeys(reasons):
+        count = reasons.count(reason)
+        lines.append(f"- {reason} ({count} case{'' if count == 1 else 's'})")
+    lines.append("")
+    for heading, rows in groups.items():
+        if rows:
+            lines += [f"## {heading}", "",
+                      "| case | namespace | 0.9: global authorization | 1.0+: middleware | "
+                      "same? |", "|---|---|---|---|---|", *rows, ""]
+    return "\n".join(lines)
 
 
 def type_name(value) -> str:
@@ -87,23 +116,39 @@ async def handshakes(servers: Servers, token: str) -> dict[str, str]:
     return {name: field_table(redacted(fields)) for name, fields in seen.items()}
 
 
-async def main(folder: Path) -> None:
+async def write_tables(folder: Path) -> list[Path]:
+    """Every table, from real connections to servers on loopback ports; the files written."""
     folder.mkdir(parents=True, exist_ok=True)
     refusals = RefusalLog()
     logger = logging.getLogger("handshake")
+    propagate, level = logger.propagate, logger.level
     logger.addHandler(refusals)
     logger.setLevel(logging.INFO)
     logger.propagate = False  # the table is the output, not a log line per refusal
     policy = make_policy()
     tokens = mint_tokens(policy.tokens)
     servers = Servers(policy)
+    tables = {}
     try:
-        (folder / "parity-table.md").write_text(await parity_table(servers, tokens, refusals))
+        tables["parity-table.md"] = await parity_table(servers, tokens, refusals)
         for name, table in (await handshakes(servers, tokens[ALICE])).items():
-            (folder / f"handshake-{name}.md").write_text(table)
+            tables[f"handshake-{name}.md"] = table
     finally:
         await servers.stop()
-    print(f"wrote {len(list(folder.glob('*.md')))} tables to {folder}")
+        logger.removeHandler(refusals)
+        logger.propagate, logger.level = propagate, level
+    written = []
+    for name, text in tables.items():
+        path = folder / name
+        if not path.is_file() or path.read_text() != text:  # unchanged: no rebuild loop
+            path.write_text(text)
+        written.append(path)
+    return written
+
+
+async def main(folder: Path) -> None:
+    written = await write_tables(folder)
+    print(f"wrote {len(written)} tables to {folder}")
 
 
 if __name__ == "__main__":

@@ -44,6 +44,12 @@ def on_pre_build(config, **kwargs) -> None:
 
     out = ROOT / "docs" / "generated"
     out.mkdir(exist_ok=True)
-    (out / "fidelity.md").write_text(fidelity_table(DIFFERENCES))
+    write(out / "fidelity.md", fidelity_table(DIFFERENCES))
     for era in ("0.9", "4.8"):
-        (out / f"oracle-{era}.md").write_text(behaviour_table(BEHAVIOURS, era))
+        write(out / f"oracle-{era}.md", behaviour_table(BEHAVIOURS, era))
+
+
+def write(path: Path, text: str) -> None:
+    """Only when it changed: ``mkdocs serve`` rebuilds on every write, and would loop."""
+    if not path.is_file() or path.read_text() != text:
+        path.write_text(text)

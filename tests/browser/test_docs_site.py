@@ -1,5 +1,10 @@
 """The built site in Chromium: linked tabs switch together, diagrams render, nothing external."""
 
+import os
+import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -8,7 +13,8 @@ from aiohttp import web
 from tests.browser.conftest import hosts_contacted
 
 pytestmark = pytest.mark.browser
-SITE = Path(__file__).resolve().parents[2] / "site"
+ROOT = Path(__file__).resolve().parents[2]
+SITE = ROOT / "site"
 
 
 async def serve_file(request: web.Request) -> web.FileResponse:
@@ -61,3 +67,121 @@ async def test_sequence_diagrams_render_offline(site, context, path):
     assert box and box["height"] > 200
     assert errors == []
     assert hosts_contacted(context.requests) == {"127.0.0.1"}
+
+
+def site_pages() -> list[str]:
+    return sorted("/" if page.parent == SITE else f"/{page.parent.relative_to(SITE).as_posix()}/"
+                  for page in SITE.rglob("index.html"))
+
+
+REVEAL = """() => {  // every tab and every collapsed block, as if the reader opened them all
+    document.querySelectorAll('details').forEach(details => { details.open = true; });
+    const style = document.createElement('style');
+    style.textContent = '.tabbed-content > .tabbed-block { display: block !important }';
+    document.head.append(style);
+}"""
+CLIPPED = """() => [...document.querySelectorAll('pre > code')]
+    .filter(code => code.scrollWidth > code.clientWidth)
+    .map(code => code.textContent.split('\\n').find(line => line.length > 60) || '')"""
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("width", [1280, 390])
+async def test_no_code_block_is_clipped_at_desktop_or_phone_width(site, browser, width):
+    context = await browser.new_context(viewport={"width": width, "height": 900})
+    page = await context.new_page()
+    clipped, blocks = {}, 0
+    try:
+        for path in site_pages():
+            await page.goto(site + path)
+            await page.evaluate(REVEAL)
+            blocks += await page.locator("pre > code").count()
+            if found := await page.evaluate(CLIPPED):
+                clipped[path] = [line.strip()[:70] for line in found]
+    finally:
+        await context.close()
+    assert blocks > 50
+    assert clipped == {}, f"{sum(map(len, clipped.values()))} of {blocks} blocks clipped"
+
+
+ISSUE_REFERENCE = (r"(socket\.io-client|socket\.io|socketio-jwt|passport\.socketio|python-socketio)"
+                   r"( PR)? ?#\d+")
+UNLINKED = """pattern => {
+    const walker = document.createTreeWalker(document.querySelector('.md-content'),
+                                             NodeFilter.SHOW_TEXT);
+    const found = [];
+    while (walker.nextNode()) {
+        const node = walker.currentNode;
+        if (node.parentElement.closest('a, code, pre')) continue;
+        found.push(...(node.textContent.match(new RegExp(pattern, 'g')) || []));
+    }
+    return found;
+}"""
+OUTSIDE_LINKS = """() => [...document.querySelectorAll('.md-content a[href^="http"]')]
+    .map(a => a.href)"""
+
+
+async def test_every_issue_reference_is_a_link_and_every_page_links_the_official_docs(
+    site, context
+):
+    page = await context.new_page()
+    unlinked, without_docs, issue_links = {}, [], 0
+    for path in site_pages():
+        await page.goto(site + path)
+        if found := await page.evaluate(UNLINKED, ISSUE_REFERENCE):
+            unlinked[path] = found
+        links = await page.evaluate(OUTSIDE_LINKS)
+        issue_links += sum(link.startswith("https://github.com/")
+                           and ("/issues/" in link or "/pull/" in link) for link in links)
+        if not any(link.startswith(("https://socket.io/docs/",
+                                    "https://python-socketio.readthedocs.io/"))
+                   for link in links):
+            without_docs.append(path)
+    assert unlinked == {}
+    assert without_docs == []
+    assert issue_links >= 20
+    assert hosts_contacted(context.requests) == {"127.0.0.1"}  # links, never requests
+
+
+async def test_identifiers_in_tables_break_at_separators_only(site, context):
+    page = await context.new_page()
+    await page.goto(site + "/reference/behaviours/")
+    styles = await page.evaluate("""() => [...document.querySelectorAll('td code')].map(code => {
+        const style = getComputedStyle(code);
+        return [style.wordBreak, style.overflowWrap, code.querySelectorAll('wbr').length];
+    })""")
+    assert styles and all(style[:2] == ["normal", "normal"] for style in styles)
+    assert sum(style[2] for style in styles) > 100  # test_names_like_this break after "_"
+
+
+def git(*args: str) -> list[str]:
+    out = subprocess.run(["git", *args], cwd=ROOT, check=True, capture_output=True).stdout
+    return [name for name in out.decode().split("\0") if name]
+
+
+@pytest.mark.timeout(180)
+def test_a_fresh_checkout_builds_with_strict_without_make_docs(tmp_path):
+    """``git clone``, plus the working tree's uncommitted changes (what the next commit holds),
+    then ``mkdocs build --strict``: no docs/generated, no site/, no node_modules; the hooks
+    write what the pages include."""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    for name in git("ls-files", "-z", "--modified", "--others", "--exclude-standard"):
+        if (ROOT / name).is_file():
+            (clone / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, clone / name)
+    for name in git("ls-files", "-z", "--deleted"):
+        (clone / name).unlink(missing_ok=True)
+    assert not (clone / "docs" / "generated").exists()
+    started = time.monotonic()
+    build = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
+         "--site-dir", str(tmp_path / "site")],
+        cwd=clone, capture_output=True, text=True, timeout=150,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    assert build.returncode == 0, build.stderr[-3000:]
+    assert time.monotonic() - started < 60
+    parity = (tmp_path / "site" / "reference" / "parity" / "index.html").read_text()
+    assert "decided the same" in parity
+    performance = (tmp_path / "site" / "reference" / "performance" / "index.html").read_text()
+    assert "What this run says" in performance
