@@ -6,10 +6,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from tests.client import ISSUED, RefusalLog, make_policy, mint_tokens
+from tests.implementations import IMPLEMENTATIONS, Implementation
 from tests.servers import Servers
-
-IMPLEMENTATIONS = ["legacy_authorization", "middleware_auth"]
-
 
 # Servers are started once per test, not per example: they keep no state between handshakes.
 PROPERTY_SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -24,11 +22,8 @@ def pytest_addoption(parser):
     parser.addoption("--load-handshakes", type=int, default=1000,
                      help="concurrent handshakes per server in the load test (make fuzz: 1000)")
 
-IDS = ["legacy", "middleware"]
-
-
-@pytest.fixture(params=IMPLEMENTATIONS, ids=IDS)
-def impl(request) -> str:
+@pytest.fixture(params=IMPLEMENTATIONS, ids=str)
+def impl(request) -> Implementation:
     return request.param
 
 
@@ -61,7 +56,7 @@ async def servers(policy):
 
 @pytest.fixture
 async def both_servers(servers) -> dict[str, str]:
-    return {name: await servers.app(impl) for impl, name in zip(IMPLEMENTATIONS, IDS, strict=True)}
+    return {impl.id: await servers.app(impl) for impl in IMPLEMENTATIONS}
 
 
 @pytest.fixture

@@ -19,9 +19,10 @@ from socketio_handshake_auth.legacy import LegacyServer
 from socketio_handshake_auth.middleware import MiddlewareServer
 from tests.cases import ALICE, CASES
 from tests.client import RefusalLog, attempt, make_policy, mint_tokens, python_client
+from tests.implementations import IMPLEMENTATIONS
 from tests.servers import Servers
 
-SERVERS = {"legacy": "legacy_authorization", "middleware": "middleware_auth"}
+SERVERS = {impl.id: impl for impl in IMPLEMENTATIONS}
 
 
 def cell(text: str) -> str:

@@ -1,7 +1,5 @@
 """Real servers on ephemeral loopback ports, for tests and for the docs generator."""
 
-import importlib
-
 from aiohttp import web
 
 from shared.access_log import RedactingAccessLogger
@@ -15,9 +13,10 @@ class Servers:
         self.policy = policy
         self.running: list[tuple[web.AppRunner, object]] = []
 
-    async def app(self, name: str, **options) -> str:
-        """One of the two implementations, as ``python -m`` would serve it."""
-        return await self.create(importlib.import_module(f"{name}.app").create_app, **options)
+    async def app(self, impl, **options) -> str:
+        """One of the two implementations (``tests.implementations``), as ``python -m``
+        would serve it."""
+        return await self.create(impl.create_app, **options)
 
     async def create(self, create_app, *args, **options) -> str:
         """Any app factory of the project's, with the test policy."""

@@ -78,14 +78,14 @@ class RedisServer:
 class Node:
     """``python -m legacy_authorization`` (or ``middleware_auth``) ``--redis URL``."""
 
-    def __init__(self, impl: str, redis_url: str, log: Path, allow_origins: Sequence[str] = ()):
+    def __init__(self, impl, redis_url: str, log: Path, allow_origins: Sequence[str] = ()):
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.url = f"http://{self.address}"
         self._log = log.open("w")
         origins = [arg for origin in allow_origins for arg in ("--allow-origin", origin)]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", impl, "--port", str(self.port), "--redis", redis_url,
+            [sys.executable, "-m", impl.package, "--port", str(self.port), "--redis", redis_url,
              "--trust-proxy", "127.0.0.1", *origins],
             cwd=ROOT, env={**os.environ, "TOKEN_SECRET": SECRET}, stdin=subprocess.DEVNULL,
             stdout=self._log, stderr=subprocess.STDOUT)
@@ -122,7 +122,7 @@ class Cluster:
 
 
 @asynccontextmanager
-async def running_cluster(impl: str, folder: Path, allow_origins: Sequence[str] = ()):
+async def running_cluster(impl, folder: Path, allow_origins: Sequence[str] = ()):
     """Redis, two nodes of ``impl`` and HAProxy in front of them; all stopped on leaving."""
     if haproxy.executable() is None:  # a failure, never a skip: `make haproxy` installs it
         pytest.fail("no haproxy: run `make haproxy` (apt-get install haproxy)")
@@ -340,7 +340,7 @@ def test_redis_without_token_secret_refuses_to_start(impl):
     environment = {name: value for name, value in os.environ.items() if name != "TOKEN_SECRET"}
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", impl, "--port", str(free_port()), "--redis",
+        [sys.executable, "-m", impl.package, "--port", str(free_port()), "--redis",
          "redis://127.0.0.1:9/0"], cwd=ROOT, env=environment, capture_output=True, text=True,
         timeout=20)
     assert result.returncode == 2 and time.monotonic() - started < 20

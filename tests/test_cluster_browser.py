@@ -12,10 +12,11 @@ from tests.browser.conftest import (  # noqa: F401 (browser, context: fixtures)
     reserve_port,
     until_true_in_page,
 )
+from tests.implementations import IMPLEMENTATIONS
 from tests.test_cluster import running_cluster
 
 pytestmark = pytest.mark.browser
-PANES = {"legacy": "legacy_authorization", "middleware": "middleware_auth"}
+PANES = {impl.id: impl for impl in IMPLEMENTATIONS}
 ENGINE = """(name) => {
   const socket = handshakeDemo.panes.get(name).socket;
   const engine = socket && socket.io.engine;

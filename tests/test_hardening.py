@@ -12,8 +12,6 @@ import shared.web
 from shared.login import SESSIONS
 from shared.throttle import Throttle
 from shared.tokens import TokenIssuer
-from socketio_handshake_auth.legacy import LegacyServer
-from socketio_handshake_auth.middleware import MiddlewareServer
 from tests.cases import ALICE, BOB, EXPIRED
 from tests.client import TEST_SECRET, RecordingTokenIssuer, make_policy, python_client, until
 from tests.raw_client import raw_handshake
@@ -85,11 +83,10 @@ class BrokenPolicy:
         raise RuntimeError("policy bug")
 
 
-@pytest.mark.parametrize("impl_name", ["legacy_authorization", "middleware_auth"])
-async def test_a_policy_error_is_a_logged_refusal_never_an_accept(servers, tokens, impl_name,
+async def test_a_policy_error_is_a_logged_refusal_never_an_accept(servers, tokens, impl,
                                                                   caplog):
     servers.policy = BrokenPolicy()
-    url = await servers.app(impl_name)
+    url = await servers.app(impl)
     answer = await raw_handshake(url, query=f"token={tokens[ALICE]}")
     assert refused(answer)
     assert answer.status == 500 or answer.connect_error == {"message": "Authorization failed"}
@@ -262,9 +259,6 @@ async def test_a_page_of_the_server_itself_is_same_origin(server, tokens):
 
 # ---- sessions that never connect --------------------------------------------------------------
 
-ENGINES = {"legacy_authorization": LegacyServer, "middleware_auth": MiddlewareServer}
-
-
 async def open_engine_io_session(url: str, query: str = "", http=None) -> str:
     """The first request of a connection, and nothing after it: no CONNECT, ever."""
     async with (http or aiohttp.ClientSession()) as session, session.get(
@@ -275,8 +269,8 @@ async def open_engine_io_session(url: str, query: str = "", http=None) -> str:
 
 async def test_a_session_that_never_connects_is_closed_after_the_connect_timeout(impl,
                                                                                  servers):
-    assert inspect.signature(ENGINES[impl]).parameters["connect_timeout"].default == 45.0
-    url = await servers.engine(ENGINES[impl](connect_timeout=0.3))
+    assert inspect.signature(impl.engine).parameters["connect_timeout"].default == 45.0
+    url = await servers.engine(impl.engine(connect_timeout=0.3))
     sid = await open_engine_io_session(url)
     await asyncio.sleep(0.6)
     async with aiohttp.ClientSession() as http, http.get(

@@ -11,6 +11,7 @@ import pytest
 from socketio_handshake_auth.legacy import LegacyServer, origin_allowed
 from tests.cases import CASES, USERS
 from tests.client import connect, fill, python_client, until
+from tests.implementations import LEGACY
 
 HANDSHAKE = "/socket.io/?EIO=4&transport=polling"
 
@@ -232,7 +233,7 @@ async def test_a_namespace_refusal_leaves_the_main_connection_up(io, servers, an
 @pytest.mark.parametrize("case", [c for c in CASES if c.expected("legacy") not in USERS
                                   and c.namespace == "/"], ids=lambda c: c.id)
 async def test_the_app_refuses_with_a_bare_403_whatever_the_reason(servers, tokens, case):
-    url = await servers.app("legacy_authorization")
+    url = await servers.app(LEGACY)
     query = urlencode(fill(case.query, tokens))
     status, _, body, _ = await get(f"{url}{HANDSHAKE}&{query}", **fill(case.headers, tokens))
     assert (status, body) == (403, "handshake unauthorized")

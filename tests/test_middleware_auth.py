@@ -10,6 +10,7 @@ from shared.policy import REFUSALS
 from socketio_handshake_auth.middleware import MiddlewareServer
 from tests.cases import CASES
 from tests.client import attempt, connect, python_client, until
+from tests.implementations import MIDDLEWARE
 
 
 def allow(socket, next):
@@ -189,7 +190,7 @@ async def test_a_namespace_refusal_leaves_the_main_connection_up(io, servers):
 
 @pytest.mark.parametrize("case", [c for c in CASES if not c.accepted_as], ids=lambda c: c.id)
 async def test_the_app_tells_the_client_why_in_err_data_code(servers, tokens, refusals, case):
-    url = await servers.app("middleware_auth")
+    url = await servers.app(MIDDLEWARE)
     result = await attempt(url, case, tokens, refusals)
     assert result.connect_error == {"message": REFUSALS[case.expect],
                                     "data": {"code": case.expect}}

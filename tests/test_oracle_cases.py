@@ -12,6 +12,7 @@ from shared.policy import REFUSALS
 from tests.cases import CASES, HandshakeCase
 from tests.client import TEST_SECRET, Verdict, attempt, fill
 from tests.client09 import Answer09, connect09
+from tests.implementations import LEGACY, MIDDLEWARE
 from tests.node import NodeServer
 from tests.oracle.differences import ORIGIN
 from tests.raw_client import raw_handshake
@@ -75,7 +76,7 @@ async def test_node_4_8_decides_every_case_as_the_python_middleware_server(case,
 async def test_a_0_9_refusal_looks_the_same_on_the_wire(case, tokens, node_app, servers):
     """Status, content type, body and CORS headers of the handshake answer; then, for a
     namespace, the error packet's reason."""
-    python = await servers.app("legacy_authorization", allowed_origins=[ORIGIN])
+    python = await servers.app(LEGACY, allowed_origins=[ORIGIN])
     origin = {"Origin": ORIGIN}
     real = await node09(node_app("0.9"), case, tokens, origin)
     query = urlencode(fill(case.query, tokens))
@@ -91,7 +92,7 @@ async def test_a_0_9_refusal_looks_the_same_on_the_wire(case, tokens, node_app, 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
 async def test_a_4_8_refusal_looks_the_same_on_the_wire(case, tokens, node_app, servers,
                                                        refusals):
-    python = await servers.app("middleware_auth")
+    python = await servers.app(MIDDLEWARE)
     real = await attempt(node_app("4.8").url, case, tokens, refusals)
     ours = await attempt(python, case, tokens, refusals)
     assert ours.connect_error == real.connect_error

@@ -3,20 +3,19 @@
 import pytest
 
 from tests.cases import CASES
-from tests.client import Verdict, attempt
-
-SERVER_NAMES = {"legacy_authorization": "legacy", "middleware_auth": "middleware"}
+from tests.client import attempt
+from tests.implementations import IMPLEMENTATIONS
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
 async def test_handshake(impl, server, case, tokens, refusals):
     result = await attempt(server, case, tokens, refusals)
-    assert result.verdict == Verdict.expected(case.expected(SERVER_NAMES[impl])), result.seen
+    assert result.verdict == impl.expected(case), result.seen
 
 
 async def test_both_servers_give_the_same_verdict_table(servers, tokens, refusals):
     """The tables differ exactly where a case says 0.9 cannot do it (the ``auth`` payload)."""
-    urls = {name: await servers.app(impl) for impl, name in SERVER_NAMES.items()}
+    urls = {impl.id: await servers.app(impl) for impl in IMPLEMENTATIONS}
     table = {
         case.id: {name: (await attempt(url, case, tokens, refusals)).verdict
                   for name, url in urls.items()}

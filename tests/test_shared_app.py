@@ -7,8 +7,6 @@ import pytest
 
 from tests.client import python_client, until
 
-SERVER_NAMES = {"legacy_authorization": "legacy", "middleware_auth": "middleware"}
-
 
 async def post_login(url: str, **kwargs) -> tuple[int, dict, aiohttp.ClientResponse]:
     async with aiohttp.ClientSession() as http, http.post(url + "/login", **kwargs) as response:
@@ -57,7 +55,7 @@ async def test_the_token_from_login_opens_a_socket_that_is_welcomed(impl, server
         await client.connect(server, headers={"Authorization": f"Bearer {body['token']}"},
                              wait_timeout=3)
         await until(lambda: welcomes)
-        assert welcomes == [{"user": "alice", "role": "user", "server": SERVER_NAMES[impl]}]
+        assert welcomes == [{"user": "alice", "role": "user", "server": impl.id}]
         handshake = await client.call("handshake", timeout=3)
     assert handshake["headers"]["authorization"] == "[redacted]"
     assert body["token"] not in str(handshake)
@@ -71,22 +69,14 @@ async def test_the_handshake_event_shows_each_era_its_own_handshake(impl, server
         handshake = await client.call("handshake", timeout=3)
     assert handshake["query"]["token"] == "[redacted]"
     assert tokens[ALICE] not in str(handshake)
-    expected_keys = {
-        "legacy_authorization": ["headers", "address", "time", "query", "url", "xdomain",
-                                 "secure", "user", "role", "expires_at", "token_id"],  # no issued
-        "middleware_auth": ["headers", "time", "address", "xdomain", "secure", "issued", "url",
-                            "query", "auth"],
-    }
-    assert list(handshake) == expected_keys[impl]
+    assert tuple(handshake) == impl.handshake_keys
 
 
 async def test_each_server_serves_its_page(impl, server):
-    titles = {"legacy_authorization": "0.9: global authorization",
-              "middleware_auth": "1.0+: middleware"}
     async with aiohttp.ClientSession() as http, http.get(server + "/") as response:
         page = await response.text()
     assert response.status == 200
-    assert f"<title>{titles[impl]}</title>" in page
+    assert f"<title>{impl.title}</title>" in page
 
 
 async def test_no_credential_reaches_the_logs(server, tokens, caplog):

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import pytest
 
 from shared import side_by_side
-from shared.policy import REFUSALS, Policy
+from shared.policy import Policy
 from tests.browser.conftest import (
     ARTIFACTS,
     hosts_contacted,
@@ -14,10 +14,10 @@ from tests.browser.conftest import (
 )
 from tests.cases import ALICE, BOB, CASES, EXPIRED, WRONG_KEY
 from tests.client import TEST_SECRET, RecordingTokenIssuer, Verdict, attempt
+from tests.implementations import IMPLEMENTATIONS
 
 pytestmark = pytest.mark.browser
 BY_ID = {case.id: case for case in CASES}
-SERVER_NAMES = {"legacy_authorization": "legacy", "middleware_auth": "middleware"}
 
 
 @dataclass(frozen=True)
@@ -51,15 +51,6 @@ BROWSER_CASES = [
 ]
 
 
-def seen_in_browser(server: str, code: str, namespace: str) -> dict:
-    """What each era lets the browser see of a refusal (the declared difference)."""
-    if server == "middleware":
-        return {"kind": "connect_error", "message": REFUSALS[code], "data": {"code": code}}
-    if namespace != "/":  # a 0.9 namespace refusal: error packet, reason "unauthorized"
-        return {"kind": "connect_error", "message": "unauthorized", "data": None}
-    return {"kind": "http", "status": 403, "body": "handshake unauthorized"}
-
-
 async def connect_in_page(page, pane: str, request: dict) -> dict:
     return await page.evaluate("([pane, request]) => handshakeDemo.connect(pane, request)",
                                [pane, request])
@@ -77,7 +68,7 @@ async def test_the_browser_verdict_equals_the_python_client_verdict(
     page = await context.new_page()
     await page.goto(server + "/")
     logged_before = len(refusals.codes)
-    seen = await connect_in_page(page, SERVER_NAMES[impl], {
+    seen = await connect_in_page(page, impl.id, {
         "carrier": bcase.carrier, "username": bcase.username, "password": bcase.password,
         "token": tokens[bcase.token] if bcase.token else None, "namespace": bcase.namespace,
     })
@@ -86,11 +77,11 @@ async def test_the_browser_verdict_equals_the_python_client_verdict(
     else:
         browser_verdict = Verdict(False, reason=refusals.codes[-1]
                                   if len(refusals.codes) > logged_before else None)
-        expected_view = seen_in_browser(SERVER_NAMES[impl], browser_verdict.reason,
+        expected_view = impl.refusal_in_browser(browser_verdict.reason,
                                         bcase.namespace)
         assert {key: seen[key] for key in expected_view} == expected_view
     assert browser_verdict == python_verdict
-    assert browser_verdict == Verdict.expected(case.expected(SERVER_NAMES[impl]))
+    assert browser_verdict == impl.expected(case)
     assert hosts_contacted(context.requests) == {"127.0.0.1"}
 
 
@@ -99,8 +90,8 @@ async def side_by_side_page(servers, policy):
     """Both servers plus the side-by-side page on its own origin, as `make demo` runs them."""
     sock = reserve_port()
     page_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    urls = {name: await servers.app(impl, allowed_origins=[page_url])
-            for impl, name in SERVER_NAMES.items()}
+    urls = {impl.id: await servers.app(impl, allowed_origins=[page_url])
+            for impl in IMPLEMENTATIONS}
     await servers.serve(side_by_side.create_app(**urls), sock=sock)
     return page_url, urls
 
@@ -151,9 +142,6 @@ async def test_side_by_side_bad_credentials_are_refused_by_both_each_in_its_styl
     await page.screenshot(path=ARTIFACTS / "side-by-side.png", full_page=True)
 
 
-CARRIER_EACH_ERA_READS = {"legacy_authorization": "query-token", "middleware_auth": "auth-token"}
-
-
 async def test_an_expired_session_is_shown_and_retry_reconnects_with_a_fresh_token(
     impl, servers, context
 ):
@@ -161,7 +149,7 @@ async def test_an_expired_session_is_shown_and_retry_reconnects_with_a_fresh_tok
     url = await servers.app(impl)
     page = await context.new_page()
     await page.goto(url + "/")
-    await page.select_option("#carrier", CARRIER_EACH_ERA_READS[impl])
+    await page.select_option("#carrier", impl.carrier)
     await page.click("button[type=submit]")
     verdict = page.locator(".verdict")
     await verdict.filter(has_text="Accepted as alice (user)").wait_for(timeout=5_000)

@@ -15,12 +15,12 @@ import pytest
 
 from shared import side_by_side
 from tests.browser.conftest import ARTIFACTS, hosts_contacted, reserve_port, until_true_in_page
+from tests.implementations import IMPLEMENTATIONS
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "docs" / "assets" / "side-by-side.png"
 PANES = ("legacy", "middleware")
-IMPLEMENTATIONS = {"legacy": "legacy_authorization", "middleware": "middleware_auth"}
 
 
 async def start_demo(servers, **urls) -> str:
@@ -28,7 +28,8 @@ async def start_demo(servers, **urls) -> str:
     unless ``urls`` names another address for it (a server that is down, or never answers)."""
     sock = reserve_port()
     page_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    for name, impl in IMPLEMENTATIONS.items():
+    for impl in IMPLEMENTATIONS:
+        name = impl.id
         if name not in urls:
             urls[name] = await servers.app(impl, allowed_origins=[page_url])
     await servers.serve(side_by_side.create_app(**urls), sock=sock)
@@ -140,7 +141,6 @@ async def test_log_out_in_one_tab_ends_the_socket_another_tab_opened_with_that_t
 ):
     """On a server's own page: the tab that logs out revokes the cookie's token, and the server
     ends the live socket an older tab opened with it."""
-    name = "legacy" if impl == "legacy_authorization" else "middleware"
     older = await page_of(server)
     await older.select_option("#carrier", "cookie")
     await older.get_by_role("button", name="Connect", exact=True).click()
@@ -153,7 +153,7 @@ async def test_log_out_in_one_tab_ends_the_socket_another_tab_opened_with_that_t
         "Logged out: the token in the cookie is revoked, the cookie cleared")
     story = await older.text_content(".story")
     assert {"legacy": "0.9's authorization ran once, on the handshake",
-            "middleware": "Middlewares run once per CONNECT"}[name] in story
+            "middleware": "Middlewares run once per CONNECT"}[impl.id] in story
 
 
 async def test_disconnect_resets_both_panes(demo, page_of):
