@@ -9,7 +9,7 @@ PAGE_PORT ?= 8080
 LEGACY_PORT ?= 8081
 MIDDLEWARE_PORT ?= 8082
 PAGE := http://$(HOST):$(PAGE_PORT)
-VENDOR := shared/static/vendor/socket.io.min.js
+VENDOR := shared/webapp/static/vendor/socket.io.min.js
 MERMAID := docs/javascripts/mermaid.min.js
 export NO_MKDOCS_2_WARNING := 1
 CHROMIUM ?= /usr/bin/chromium
@@ -77,7 +77,7 @@ demo: install ## Both servers and the side-by-side page on $(PAGE)/ (Ctrl-C stop
 	trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	$(BIN)/python -m legacy_authorization --host $(HOST) --port $(LEGACY_PORT) --allow-origin $(PAGE) & \
 	$(BIN)/python -m middleware_auth --host $(HOST) --port $(MIDDLEWARE_PORT) --allow-origin $(PAGE) & \
-	$(BIN)/python -m shared.side_by_side --host $(HOST) --port $(PAGE_PORT) \
+	$(BIN)/python -m shared.webapp.side_by_side --host $(HOST) --port $(PAGE_PORT) \
 	    --legacy http://$(HOST):$(LEGACY_PORT) --middleware http://$(HOST):$(MIDDLEWARE_PORT) & \
 	sleep 1; echo; echo "  Side by side: $(PAGE)/   legacy: http://$(HOST):$(LEGACY_PORT)/   middleware: http://$(HOST):$(MIDDLEWARE_PORT)/"; echo; \
 	wait
@@ -92,7 +92,7 @@ demo-cluster: install redis haproxy ## Two nodes per style + Redis + HAProxy; pa
 	    --trust-proxy $(HOST) --allow-origin $(PAGE) --allow-origin http://$(HOST):$(MIDDLEWARE_PORT) & done; \
 	$(BIN)/python -m cluster.haproxy --host $(HOST) --port $(LEGACY_PORT) $(HOST):18081 $(HOST):18082 & \
 	$(BIN)/python -m cluster.haproxy --host $(HOST) --port $(MIDDLEWARE_PORT) $(HOST):18083 $(HOST):18084 & \
-	$(BIN)/python -m shared.side_by_side --host $(HOST) --port $(PAGE_PORT) \
+	$(BIN)/python -m shared.webapp.side_by_side --host $(HOST) --port $(PAGE_PORT) \
 	    --legacy http://$(HOST):$(LEGACY_PORT) --middleware http://$(HOST):$(MIDDLEWARE_PORT) & \
 	sleep 1.5; echo; echo "  Side by side through HAProxy: $(PAGE)/  (nodes 18081-18084, Redis $(REDIS_PORT))"; echo; \
 	wait

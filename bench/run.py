@@ -26,7 +26,7 @@ from pathlib import Path
 import aiohttp
 import psutil
 
-from shared.tokens import TokenIssuer
+from shared.policy.tokens import TokenIssuer
 from tests.raw_client import raw_handshake
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,10 +18,10 @@ import time
 import socketio
 from aiohttp import web
 
-import shared.web
+import shared.webapp.app
 from shared.policy import Policy
-from shared.throttle import HashingGate
-from shared.tokens import TokenIssuer, secret_from_environment
+from shared.policy.throttle import HashingGate
+from shared.policy.tokens import TokenIssuer, secret_from_environment
 
 APPS = {"legacy": "legacy_authorization.app", "middleware": "middleware_auth.app"}
 LOGINS = 50  # bench.run's event-loop lag row: concurrent password logins
@@ -66,7 +66,7 @@ def main() -> None:
     else:
         policy = Policy(TokenIssuer(secret_from_environment()),  # no throttle: see above
                         hashing=HashingGate(in_flight=LOGINS, per_address=LOGINS))
-        shared.web.MAX_SESSIONS_PER_ADDRESS = 1_000_000  # one address for every client
+        shared.webapp.app.MAX_SESSIONS_PER_ADDRESS = 1_000_000  # one address for every client
         app = importlib.import_module(APPS[args.scenario]).create_app(policy=policy)
     probe = LagProbe()
     app.router.add_get("/bench/lag", probe.report)

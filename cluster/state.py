@@ -21,7 +21,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError
 
-from shared.sessions import RevocationUnavailable
+from shared.webapp.sessions import RevocationUnavailable
 
 log = logging.getLogger("handshake.redis")
 REVOCATIONS_CHANNEL = "handshake:revocations"

@@ -1,4 +1,4 @@
 from legacy_authorization.app import create_app
-from shared.cli import serve
+from shared.webapp.cli import serve
 
 serve(create_app, description="0.9: global authorization", default_port=8081)

@@ -7,7 +7,7 @@ from aiohttp import web
 
 from legacy_authorization import auth
 from shared.policy import Policy
-from shared.web import create_server_app, default_policy, redis_for
+from shared.webapp.app import create_server_app, default_policy, redis_for
 from socketio_handshake_auth.legacy import LegacyServer
 
 SERVER_NAME = "legacy"

@@ -1,7 +1,7 @@
 "use strict";
 // What the 0.9 and the 4.8 demo apps share besides the policy: the command line, the HTTP
-// routes (POST /login, as shared/login.py), the "listening on" line, and a handshake with its
-// secrets hidden (shared/handshake.py).
+// routes (POST /login, as shared/webapp/login.py), the "listening on" line, and a handshake with its
+// secrets hidden (shared/webapp/redaction.py).
 const http = require("http");
 const path = require("path");
 const util = require("util");

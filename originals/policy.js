@@ -1,5 +1,5 @@
 "use strict";
-// THE accept/refuse decision, ported from shared/policy.py and shared/tokens.py: the same
+// THE accept/refuse decision, ported from shared/policy/decision.py and shared/policy/tokens.py: the same
 // carriers, codes, token claims and log line, so the Node.js and Python servers agree on every
 // handshake (and accept each other's tokens when they share TOKEN_SECRET). Not ported: the
 // throttle and token revocation.
@@ -171,7 +171,7 @@ async function checkToken(token) {
   return identity(claims.sub, user.role, claims.exp, claims.jti ?? null);
 }
 
-/** A token with claims sub, role, iat, exp and jti, as shared/tokens.py issues them. */
+/** A token with claims sub, role, iat, exp and jti, as shared/policy/tokens.py issues them. */
 function issue(user, role) {
   const iat = Math.floor(Date.now() / 1000);
   const jti = crypto.randomBytes(12).toString("base64url");
@@ -209,7 +209,7 @@ function isBase64url(segment) {
   return Buffer.from(stripped, "base64url").toString("base64url") === stripped;
 }
 
-// The codes PyJWT's exceptions give in shared/policy.py.
+// The codes PyJWT's exceptions give in shared/policy/decision.py.
 function refusalFor(err) {
   if (err instanceof jwt.TokenExpiredError) return "expired_token";  // ExpiredSignatureError
   if (err.message === "jwt malformed") return "malformed_credentials";  // DecodeError

@@ -8,7 +8,7 @@ or a refusal code from ``shared.policy.REFUSALS``. ``legacy`` overrides the expe
 
 from dataclasses import dataclass, field
 
-from shared.users import load_users
+from shared.policy.users import load_users
 
 USERS = load_users()  # the demo's: alice (user) and bob (admin)
 

@@ -12,7 +12,7 @@ import jwt
 import socketio
 
 from shared.policy import Policy
-from shared.tokens import ALGORITHM, TokenIssuer
+from shared.policy.tokens import ALGORITHM, TokenIssuer
 from tests.cases import (
     ALICE,
     BOB,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import socketio
 
-from shared.handshake import redacted, redacted_url
+from shared.webapp.redaction import redacted, redacted_url
 from socketio_handshake_auth.legacy import LegacyServer
 from socketio_handshake_auth.middleware import MiddlewareServer
 from tests.cases import ALICE, CASES

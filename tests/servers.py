@@ -2,8 +2,8 @@
 
 from aiohttp import web
 
-from shared.access_log import RedactingAccessLogger
-from shared.web import ENGINE
+from shared.webapp.access_log import RedactingAccessLogger
+from shared.webapp.app import ENGINE
 
 
 class Servers:

@@ -5,7 +5,7 @@ import os
 import secrets
 
 from bench.run import ROOT, Server, load, markdown
-from shared.tokens import TokenIssuer
+from shared.policy.tokens import TokenIssuer
 
 
 async def test_the_load_driver_gets_every_verdict_right_against_a_real_server_process():

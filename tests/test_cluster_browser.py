@@ -5,7 +5,7 @@ request of a session on one node without any cookie of its own."""
 
 import pytest
 
-from shared import side_by_side
+from shared.webapp import side_by_side
 from tests.browser.conftest import (  # noqa: F401 (browser, context: fixtures)
     browser,
     context,

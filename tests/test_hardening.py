@@ -8,10 +8,10 @@ import logging
 import aiohttp
 import pytest
 
-import shared.web
-from shared.login import SESSIONS
-from shared.throttle import Throttle
-from shared.tokens import TokenIssuer
+import shared.webapp.app
+from shared.policy.throttle import Throttle
+from shared.policy.tokens import TokenIssuer
+from shared.webapp.login import SESSIONS
 from tests.cases import ALICE, BOB, EXPIRED
 from tests.client import TEST_SECRET, RecordingTokenIssuer, make_policy, python_client, until
 from tests.raw_client import raw_handshake
@@ -279,7 +279,7 @@ async def test_a_session_that_never_connects_is_closed_after_the_connect_timeout
 
 
 async def test_open_sessions_are_capped_per_address(impl, servers, tokens, monkeypatch):
-    monkeypatch.setattr(shared.web, "MAX_SESSIONS_PER_ADDRESS", 3)
+    monkeypatch.setattr(shared.webapp.app, "MAX_SESSIONS_PER_ADDRESS", 3)
     url = await servers.app(impl)
     for _ in range(3):
         await open_engine_io_session(url, f"token={tokens[ALICE]}")
@@ -336,7 +336,8 @@ async def test_concurrent_mixed_handshakes_get_exactly_their_verdicts_and_leave_
     impl, servers, tokens, request, monkeypatch
 ):
     count = request.config.getoption("--load-handshakes")
-    monkeypatch.setattr(shared.web, "MAX_SESSIONS_PER_ADDRESS", count)  # all from one address
+    # every handshake comes from one address here
+    monkeypatch.setattr(shared.webapp.app, "MAX_SESSIONS_PER_ADDRESS", count)
     url = await servers.app(impl)
     queries = [f"token={tokens[ALICE]}" if i % 2 else f"token={tokens[EXPIRED]}"
                for i in range(count)]

@@ -1,5 +1,6 @@
 """The JavaScript originals (``originals/``): their committed outputs, their ``/login`` tokens,
-and ``originals/policy.js`` deciding every row of the handshake spec as ``shared/policy.py``."""
+and ``originals/policy.js`` deciding every row of the handshake spec as
+``shared/policy/decision.py``."""
 
 import json
 import logging
@@ -11,7 +12,7 @@ import urllib.request
 import pytest
 
 from shared.policy import Refusal, credentials_in
-from shared.tokens import TokenIssuer
+from shared.policy.tokens import TokenIssuer
 from tests.cases import CASES
 from tests.client import TEST_SECRET, fill, make_policy, mint_tokens
 from tests.node import ROOT, NodeServer, require_node

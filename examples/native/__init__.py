@@ -9,8 +9,8 @@ import argparse
 import logging
 
 from shared.policy import Policy
-from shared.throttle import Throttle
-from shared.tokens import TokenIssuer, secret_from_environment
+from shared.policy.throttle import Throttle
+from shared.policy.tokens import TokenIssuer, secret_from_environment
 
 
 def real_policy() -> Policy:

@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from shared import side_by_side
 from shared.policy import Policy
+from shared.webapp import side_by_side
 from tests.browser.conftest import (
     ARTIFACTS,
     hosts_contacted,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from shared import side_by_side
+from shared.webapp import side_by_side
 from tests.browser.conftest import ARTIFACTS, hosts_contacted, reserve_port, until_true_in_page
 from tests.implementations import IMPLEMENTATIONS
 

@@ -13,13 +13,13 @@ from aiohttp import web
 from redis import asyncio as aioredis
 
 from cluster.state import RedisRevocationBus, RedisRevokedTokens, client_options
-from shared.access_log import install_log_filters
-from shared.handshake import redacted
-from shared.login import POLICY, SESSIONS, login, logout
 from shared.policy import Policy, is_ip_address
-from shared.sessions import LiveSessions
-from shared.throttle import Throttle
-from shared.tokens import TokenIssuer, secret_from_environment
+from shared.policy.throttle import Throttle
+from shared.policy.tokens import TokenIssuer, secret_from_environment
+from shared.webapp.access_log import install_log_filters
+from shared.webapp.login import POLICY, SESSIONS, login, logout
+from shared.webapp.redaction import redacted
+from shared.webapp.sessions import LiveSessions
 from socketio_handshake_auth.http import node_headers, request_of
 from socketio_handshake_auth.sockets import watch_engine_io_sessions
 

@@ -4,7 +4,7 @@ import jwt
 from aiohttp import web
 
 from shared.policy import MAX_CREDENTIAL_LENGTH, Policy, Refusal, credentials_in
-from shared.sessions import LiveSessions, RevocationUnavailable
+from shared.webapp.sessions import LiveSessions, RevocationUnavailable
 
 POLICY = web.AppKey("policy", Policy)
 SESSIONS = web.AppKey("sessions", LiveSessions)

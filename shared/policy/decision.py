@@ -15,9 +15,9 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 
-from shared.throttle import GateFull, HashingGate, Throttle
-from shared.tokens import TokenIssuer
-from shared.users import User, Users, load_users
+from shared.policy.throttle import GateFull, HashingGate, Throttle
+from shared.policy.tokens import TokenIssuer
+from shared.policy.users import User, Users, load_users
 
 log = logging.getLogger("handshake.policy")
 

@@ -1,6 +1,6 @@
 """The side-by-side page: one form, two panes, the 0.9 server and the 1.0+ server.
 
-``python -m shared.side_by_side --port 8080 --legacy http://127.0.0.1:8081
+``python -m shared.webapp.side_by_side --port 8080 --legacy http://127.0.0.1:8081
 --middleware http://127.0.0.1:8082``. The page is static: the browser talks to both servers
 directly (cross-origin), with the same client.js as each server's own page.
 """
@@ -8,8 +8,8 @@ directly (cross-origin), with the same client.js as each server's own page.
 import aiohttp_jinja2
 from aiohttp import web
 
-from shared.cli import parse, run
-from shared.web import add_static, security_headers, setup_templates
+from shared.webapp.app import add_static, security_headers, setup_templates
+from shared.webapp.cli import parse, run
 
 PANES = web.AppKey("panes", list)
 DESCRIPTION = "side-by-side page"

@@ -1,4 +1,5 @@
-"""Command lines: `python -m legacy_authorization`, `middleware_auth`, `shared.side_by_side`."""
+"""Command lines: ``python -m legacy_authorization``, ``middleware_auth``,
+``shared.webapp.side_by_side``."""
 
 import argparse
 import logging
@@ -6,8 +7,8 @@ import os
 
 from aiohttp import web
 
-from shared.access_log import RedactingAccessLogger
-from shared.web import ENGINE
+from shared.webapp.access_log import RedactingAccessLogger
+from shared.webapp.app import ENGINE
 
 # --8<-- [start:session-cookie]
 # A node of a cluster names each new Engine.IO session in this cookie (python-engineio's

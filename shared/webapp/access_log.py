@@ -10,7 +10,7 @@ import logging
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.http_exceptions import HttpProcessingError
 
-from shared.handshake import redacted_url
+from shared.webapp.redaction import redacted_url
 
 
 class RedactingAccessLogger(AbstractAccessLogger):
