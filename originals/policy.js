@@ -22,13 +22,15 @@ const REFUSALS = {
   conflicting_credentials: "Credentials name different users",
   forbidden_namespace: "Forbidden namespace",
   authorization_error: "Authorization failed",
-  throttled: "Too many failed attempts, try again later",
+  throttled: "Too many attempts, try again later",
+  busy: "Server busy, try again later",
+  unavailable: "Service unavailable, try again later",
   revoked_token: "Token revoked",
 };
 
 // Maps, not objects: a username or namespace such as "__proto__" must find nothing.
 const NAMESPACE_ROLES = new Map([["/admin", ["admin"]]]);
-const USERS_FILE = require(path.join(__dirname, "..", "shared", "users.json"));
+const USERS_FILE = require(path.join(__dirname, "..", "shared", "policy", "users.json"));
 const USERS = new Map(Object.entries(USERS_FILE.users));
 
 // TOKEN_SECRET when set (servers that share it accept each other's tokens), else a random one.
