@@ -12,20 +12,32 @@ its handlers and session, under aiohttp (``attach``) or ASGI (``asgi_app``). The
 JavaScript's truthiness where Socket.IO did, and fail closed where it crashed or hung.
 """
 
-from socketio_handshake_auth.legacy import LegacyServer, SocketNamespace, run_authorization
+from socketio_handshake_auth.legacy import (
+    Authorization,
+    Callback,
+    LegacyServer,
+    SocketNamespace,
+    run_authorization,
+)
 from socketio_handshake_auth.middleware import (
+    Middleware,
     MiddlewareNamespace,
     MiddlewareServer,
     MiddlewareSocket,
+    Next,
     run_middlewares,
 )
 from socketio_handshake_auth.sockets import Socket
 
 __all__ = [
+    "Authorization",
+    "Callback",
     "LegacyServer",
+    "Middleware",
     "MiddlewareNamespace",
     "MiddlewareServer",
     "MiddlewareSocket",
+    "Next",
     "Socket",
     "SocketNamespace",
     "run_authorization",

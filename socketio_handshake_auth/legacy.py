@@ -11,6 +11,7 @@ joins a namespace. It works in front of an existing ``socketio.AsyncServer``, un
 import asyncio
 import inspect
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -162,12 +163,18 @@ def origin_allowed(origins: str, origin: str | None) -> bool:
     return bool({f"{host}:{port}", f"{host}:*", f"*:{port}"} & set(entries))
 
 
+# ``callback(err, authorized)``: 0.9 read both with JavaScript's truthiness.
+Callback = Callable[..., None]
+# ``fn(handshake_data, callback)``, plain or ``async``: 0.9's authorization signature.
+Authorization = Callable[[dict, Callback], Awaitable[None] | None]
+
+
 class SocketNamespace(Namespace):
     """``io.of(name)``: 0.9 namespaces could have their own ``authorization(fn)``."""
 
-    auth = None
+    auth: Authorization | None = None
 
-    def authorization(self, fn) -> "SocketNamespace":
+    def authorization(self, fn: Authorization) -> "SocketNamespace":
         self.auth = fn
         return self
 

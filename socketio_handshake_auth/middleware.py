@@ -9,6 +9,7 @@ runs, inside that handler, the namespace's middlewares in registration order, ea
 import asyncio
 import inspect
 import logging
+from collections.abc import Awaitable, Callable
 
 import socketio
 from aiohttp import web
@@ -102,14 +103,20 @@ async def run_middlewares(fns, socket, timeout: float):
     return None
 
 
+# ``next(err=None)``: no error, or a falsy one in JavaScript's terms, lets the chain go on.
+Next = Callable[..., None]
+# ``fn(socket, next)``, plain or ``async``: Socket.IO's middleware signature.
+Middleware = Callable[["MiddlewareSocket", Next], Awaitable[None] | None]
+
+
 class MiddlewareNamespace(Namespace):
     """``io.of(name)``: each namespace has its own middleware list."""
 
-    def __init__(self, sio, name):
+    def __init__(self, sio: socketio.AsyncServer, name: str):
         super().__init__(sio, name)
-        self.fns = []
+        self.fns: list[Middleware] = []
 
-    def use(self, fn) -> "MiddlewareNamespace":
+    def use(self, fn: Middleware) -> "MiddlewareNamespace":
         self.fns.append(fn)
         return self
 
@@ -142,7 +149,7 @@ class MiddlewareServer:
         self.namespaces: dict[str, MiddlewareNamespace] = {}
         self.sockets = self.of("/")
 
-    def use(self, fn) -> "MiddlewareServer":
+    def use(self, fn: Middleware) -> "MiddlewareServer":
         """``io.use(fn)`` is the main namespace's: it does not run for a client of ``/admin``."""
         self.sockets.use(fn)
         return self
