@@ -28,16 +28,9 @@ from socketio_handshake_auth.http import (
 )
 from socketio_handshake_auth.javascript import js_truthy
 from socketio_handshake_auth.sockets import (
-    MAX_PACKET_BYTES,
-    ConnectHooks,
+    Engine,
     Namespace,
     Socket,
-    close_sessions_that_never_connect,
-    refuse_jsonp,
-    refuse_jsonp_asgi,
-    refuse_oversized_posts,
-    refuse_undecodable_packets,
-    refuse_unknown_namespaces,
     watch_engine_io_sessions,
 )
 
@@ -179,40 +172,27 @@ class SocketNamespace(Namespace):
         return self
 
 
-class LegacyServer:
+class LegacyServer(Engine):
     """0.9's ``Manager``, reduced to what authorization needs: settings, namespaces, the gate.
 
     ``LegacyServer()`` builds its own python-socketio server; ``LegacyServer(sio)`` puts the
     gate in front of yours, keeping your handlers, session and options.
     """
 
+    namespace_class = SocketNamespace
+
     def __init__(self, sio: socketio.AsyncServer | None = None, *, path: str = "socket.io",
                  jsonp: bool = False, connect_timeout: float = 45.0, **sio_options):
-        """``jsonp``: serve JSONP polling (``?j=``), which any page can load with a script
-        tag; off unless a client without CORS must be served. ``connect_timeout``: close a
-        connection that joins no namespace within this many seconds (Socket.IO 4's)."""
-        self.jsonp = jsonp
         self.settings = {"authorization": False, "origins": "*:*", "authorization timeout": 10.0}
-        self.path = f"/{path.strip('/')}/"
-        if sio is None:
-            sio = socketio.AsyncServer(
-                async_mode=sio_options.pop("async_mode", "aiohttp"),
-                cors_allowed_origins=self._engine_origin_allowed,
-                cors_credentials=True,
-                max_http_buffer_size=MAX_PACKET_BYTES,
-                namespaces="*",  # unknown ones reach refuse_unknown_namespaces
-                **sio_options,
-            )
-            refuse_unknown_namespaces(sio)
-        self.sio = sio
-        refuse_undecodable_packets(self.sio)
-        close_sessions_that_never_connect(self.sio, connect_timeout)
+        if sio is None:  # 0.9 answered CORS for the origins its setting allows
+            sio_options = {"cors_allowed_origins": self._engine_origin_allowed,
+                           "cors_credentials": True, **sio_options}
+        super().__init__(sio, path=path, jsonp=jsonp, connect_timeout=connect_timeout,
+                         sio_options=sio_options)
         self.handshakes: dict[str, dict] = {}  # Engine.IO sid -> handshake data
         watch_engine_io_sessions(self.sio, lambda eio_sid, environ: None,
                                  lambda eio_sid: self.handshakes.pop(eio_sid, None))
         self._install_gate()
-        self.hooks = ConnectHooks(self.sio)
-        self.namespaces: dict[str, SocketNamespace] = {}
         self.sockets = self.of("/")  # io.sockets
 
     def set(self, key: str, value) -> "LegacyServer":
@@ -232,28 +212,11 @@ class LegacyServer:
         remember(environ, Answer(403, "handshake bad origin"))
         return False
 
-    def of(self, name: str) -> SocketNamespace:
-        if name not in self.namespaces:
-            self.namespaces[name] = SocketNamespace(self.sio, name)
-            self.hooks.add(self.namespaces[name], self._join)
-        return self.namespaces[name]
+    def _aiohttp_middlewares(self) -> list:
+        return [answer_as_0_9]
 
-    def socket(self, sid: str, namespace: str = "/") -> Socket | None:
-        """The socket a connected ``sid`` has, with its ``handshake``, for your own handlers."""
-        return self.namespaces[namespace].sockets.get(sid) if namespace in self.namespaces else None
-
-    def attach(self, app: web.Application, *, attach_server: bool = True) -> None:
-        """Serve on an aiohttp app; ``attach_server=False`` if your server is attached."""
-        app.middlewares.extend([refuse_oversized_posts(self.path), answer_as_0_9])
-        if not self.jsonp:
-            app.middlewares.append(refuse_jsonp(self.path))
-        if attach_server:
-            self.sio.attach(app, socketio_path=self.path)
-
-    def asgi_app(self, other_asgi_app=None, **options):
-        """Serve under any ASGI server (uvicorn, with Starlette or FastAPI as ``other``)."""
-        app = socketio.ASGIApp(self.sio, other_asgi_app, socketio_path=self.path, **options)
-        return AnswerAs09(app if self.jsonp else refuse_jsonp_asgi(app, self.path))
+    def _wrap_asgi(self, app):
+        return AnswerAs09(app)
 
     def _install_gate(self) -> None:
         # python-engineio calls its connect handler for exactly the requests that open a

@@ -12,7 +12,6 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import socketio
-from aiohttp import web
 
 from socketio_handshake_auth.http import (
     HttpRequest,
@@ -24,16 +23,9 @@ from socketio_handshake_auth.http import (
 )
 from socketio_handshake_auth.javascript import MISSING, js_property, js_truthy
 from socketio_handshake_auth.sockets import (
-    MAX_PACKET_BYTES,
-    ConnectHooks,
+    Engine,
     Namespace,
     Socket,
-    close_sessions_that_never_connect,
-    refuse_jsonp,
-    refuse_jsonp_asgi,
-    refuse_oversized_posts,
-    refuse_undecodable_packets,
-    refuse_unknown_namespaces,
 )
 
 log = logging.getLogger("handshake.middleware")
@@ -121,32 +113,21 @@ class MiddlewareNamespace(Namespace):
         return self
 
 
-class MiddlewareServer:
+class MiddlewareServer(Engine):
     """v4's ``Server``, reduced to what authorization needs: ``use``, ``of``, the chain.
 
     ``MiddlewareServer()`` builds its own python-socketio server; ``MiddlewareServer(sio)``
     runs the chains on yours, before your own ``connect`` handlers, keeping your session.
     """
 
+    namespace_class = MiddlewareNamespace
+
     def __init__(self, sio: socketio.AsyncServer | None = None, *, path: str = "socket.io",
                  middleware_timeout: float = 10.0, jsonp: bool = False,
                  connect_timeout: float = 45.0, **sio_options):
-        """``jsonp``: serve JSONP polling (``?j=``), which any page can load with a script
-        tag; off unless a client without CORS must be served. ``connect_timeout``: close a
-        connection that joins no namespace within this many seconds (Socket.IO 4's)."""
-        self.jsonp = jsonp
-        self.path = f"/{path.strip('/')}/"
+        super().__init__(sio, path=path, jsonp=jsonp, connect_timeout=connect_timeout,
+                         sio_options=sio_options)
         self.middleware_timeout = middleware_timeout
-        if sio is None:
-            sio = socketio.AsyncServer(async_mode=sio_options.pop("async_mode", "aiohttp"),
-                                       max_http_buffer_size=MAX_PACKET_BYTES, namespaces="*",
-                                       **sio_options)
-            refuse_unknown_namespaces(sio)
-        self.sio = sio
-        refuse_undecodable_packets(self.sio)
-        close_sessions_that_never_connect(self.sio, connect_timeout)
-        self.hooks = ConnectHooks(self.sio)
-        self.namespaces: dict[str, MiddlewareNamespace] = {}
         self.sockets = self.of("/")
 
     def use(self, fn: Middleware) -> "MiddlewareServer":
@@ -157,30 +138,6 @@ class MiddlewareServer:
     def on(self, event: str, listener) -> "MiddlewareServer":
         self.sockets.on(event, listener)
         return self
-
-    def of(self, name: str) -> MiddlewareNamespace:
-        if name not in self.namespaces:
-            self.namespaces[name] = MiddlewareNamespace(self.sio, name)
-            self.hooks.add(self.namespaces[name], self._join)
-        return self.namespaces[name]
-
-    def socket(self, sid: str, namespace: str = "/") -> "MiddlewareSocket | None":
-        """The socket a connected ``sid`` has: ``handshake`` and what middlewares put in
-        ``data``, for your own handlers."""
-        return self.namespaces[namespace].sockets.get(sid) if namespace in self.namespaces else None
-
-    def attach(self, app: web.Application, *, attach_server: bool = True) -> None:
-        """Serve on an aiohttp app; ``attach_server=False`` if your server is attached."""
-        app.middlewares.append(refuse_oversized_posts(self.path))
-        if not self.jsonp:
-            app.middlewares.append(refuse_jsonp(self.path))
-        if attach_server:
-            self.sio.attach(app, socketio_path=self.path)
-
-    def asgi_app(self, other_asgi_app=None, **options):
-        """Serve under any ASGI server (uvicorn, with Starlette or FastAPI as ``other``)."""
-        app = socketio.ASGIApp(self.sio, other_asgi_app, socketio_path=self.path, **options)
-        return app if self.jsonp else refuse_jsonp_asgi(app, self.path)
 
     # --8<-- [start:chain]
     async def _join(self, namespace: MiddlewareNamespace, sid: str, environ: dict, auth=None):

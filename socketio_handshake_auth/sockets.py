@@ -72,13 +72,18 @@ def close_sessions_that_never_connect(sio: socketio.AsyncServer, timeout: float)
     timers: dict[str, asyncio.TimerHandle] = {}
     closing: set[asyncio.Task] = set()
 
-    def joined_none(eio_sid: str) -> bool:
-        return all(sio.manager.sid_from_eio_sid(eio_sid, namespace) is None
-                   for namespace in list(sio.manager.get_namespaces()))
+    def sids(eio_sid: str) -> list[tuple[str, str]]:
+        return [(sid, namespace) for namespace in list(sio.manager.get_namespaces())
+                if (sid := sio.manager.sid_from_eio_sid(eio_sid, namespace)) is not None]
 
     def check(eio_sid: str) -> None:
         timers.pop(eio_sid, None)
-        if joined_none(eio_sid):
+        joining = sids(eio_sid)
+        if any(sio.manager.is_connected(sid, namespace) for sid, namespace in joining):
+            return
+        if joining:  # a CONNECT is still being authorized: look again once it is answered
+            opened(eio_sid, None)
+        else:
             log.info("closed a session that joined no namespace in %s s", timeout)
             task = asyncio.ensure_future(sio.eio.disconnect(eio_sid))
             closing.add(task)  # a reference until it is done
@@ -117,7 +122,7 @@ def refuse_jsonp(path: str):
 
     @web.middleware
     async def guard(request: web.Request, handler):
-        if request.path == path and "j" in request.query:
+        if under(request.path, path) and "j" in request.query:
             log.info("JSONP polling refused", extra={"refusal": "jsonp_disabled"})
             return web.Response(status=400, text="JSONP polling is disabled")
         return await handler(request)
@@ -130,7 +135,7 @@ def refuse_jsonp_asgi(app, path: str):
 
     async def guarded(scope, receive, send):
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        if scope["type"] == "http" and scope["path"] == path and "j" in query:
+        if scope["type"] == "http" and under(scope["path"], path) and "j" in query:
             log.info("JSONP polling refused", extra={"refusal": "jsonp_disabled"})
             await send({"type": "http.response.start", "status": 400,
                         "headers": [(b"content-type", b"text/plain")]})
@@ -139,6 +144,12 @@ def refuse_jsonp_asgi(app, path: str):
         await app(scope, receive, send)
 
     return guarded
+
+
+def under(request_path: str, path: str) -> bool:
+    """Does python-engineio answer this path? It takes ``/socket.io`` and ``/socket.io/…``
+    alike, so the guards must too."""
+    return (request_path.rstrip("/") + "/").startswith(path)
 
 
 def refuse_oversized_posts(path: str):
@@ -150,7 +161,7 @@ def refuse_oversized_posts(path: str):
 
     @web.middleware
     async def guard(request: web.Request, handler):
-        if request.path == path and (request.content_length or 0) > MAX_PACKET_BYTES:
+        if under(request.path, path) and (request.content_length or 0) > MAX_PACKET_BYTES:
             log.info("oversized packet refused (%d bytes)", request.content_length)
             return web.Response(status=413, text="payload too large")
         return await handler(request)
@@ -254,8 +265,13 @@ class ConnectHooks:
     async def _connect(self, trigger, name: str, sid: str, environ: dict, *auth):
         namespace, authorize = self.namespaces[name]
         if sid not in namespace.sockets:  # python-socketio calls again without auth on TypeError
+            socket = await authorize(namespace, sid, environ, *auth)
+            eio_sid = namespace.sio.manager.eio_sid_from_sid(sid, name)
+            session = namespace.sio.eio.sockets.get(eio_sid)
+            if session is None or session.closed:  # gone while it was authorized
+                raise socketio.exceptions.ConnectionRefusedError("connection closed")
             # kept before the app's handler runs, so that it can read the socket too
-            namespace.sockets[sid] = await authorize(namespace, sid, environ, *auth)
+            namespace.sockets[sid] = socket
         try:
             accepted = await trigger("connect", name, sid, environ, *auth)
         except TypeError:
@@ -270,3 +286,62 @@ class ConnectHooks:
         else:
             namespace.announce(namespace.sockets[sid])
         return accepted
+
+
+class Engine:
+    """What both engines do alike: own or wrap a python-socketio server, guard it, keep its
+    namespaces, and serve it under aiohttp or ASGI. Each adds its era's authorization."""
+
+    namespace_class = Namespace
+
+    def __init__(self, sio: socketio.AsyncServer | None, *, path: str, jsonp: bool,
+                 connect_timeout: float, sio_options: dict):
+        """``jsonp``: serve JSONP polling (``?j=``), which any page can load with a script
+        tag; off unless a client without CORS must be served. ``connect_timeout``: close a
+        connection that joins no namespace within this many seconds (Socket.IO 4's)."""
+        self.jsonp = jsonp
+        self.path = f"/{path.strip('/')}/"
+        if sio is None:
+            sio = socketio.AsyncServer(async_mode=sio_options.pop("async_mode", "aiohttp"),
+                                       max_http_buffer_size=MAX_PACKET_BYTES,
+                                       namespaces="*",  # unknown ones: refused below
+                                       **sio_options)
+            refuse_unknown_namespaces(sio)
+        self.sio = sio
+        refuse_undecodable_packets(sio)
+        close_sessions_that_never_connect(sio, connect_timeout)
+        self.hooks = ConnectHooks(sio)
+        self.namespaces: dict[str, Namespace] = {}
+
+    def of(self, name: str):
+        if name not in self.namespaces:
+            self.namespaces[name] = self.namespace_class(self.sio, name)
+            self.hooks.add(self.namespaces[name], self._join)
+        return self.namespaces[name]
+
+    def socket(self, sid: str, namespace: str = "/"):
+        """The era's socket a connected ``sid`` has (``handshake``, 1.0+'s ``data``), for
+        your own handlers."""
+        return self.namespaces[namespace].sockets.get(sid) if namespace in self.namespaces else None
+
+    async def _join(self, namespace, sid: str, environ: dict, auth=None) -> Socket:
+        raise NotImplementedError
+
+    def attach(self, app: web.Application, *, attach_server: bool = True) -> None:
+        """Serve on an aiohttp app; ``attach_server=False`` if your server is attached."""
+        app.middlewares.extend([refuse_oversized_posts(self.path), *self._aiohttp_middlewares()])
+        if not self.jsonp:
+            app.middlewares.append(refuse_jsonp(self.path))
+        if attach_server:
+            self.sio.attach(app, socketio_path=self.path)
+
+    def asgi_app(self, other_asgi_app=None, **options):
+        """Serve under any ASGI server (uvicorn, with Starlette or FastAPI as ``other``)."""
+        app = socketio.ASGIApp(self.sio, other_asgi_app, socketio_path=self.path, **options)
+        return self._wrap_asgi(app if self.jsonp else refuse_jsonp_asgi(app, self.path))
+
+    def _aiohttp_middlewares(self) -> list:
+        return []
+
+    def _wrap_asgi(self, app):
+        return app

@@ -7,8 +7,10 @@ import logging
 
 import aiohttp
 import pytest
+import socketio
 
 import shared.webapp.app
+from shared.policy import Policy
 from shared.policy.throttle import Throttle
 from shared.policy.tokens import TokenIssuer
 from shared.webapp.login import SESSIONS
@@ -276,6 +278,51 @@ async def test_a_session_that_never_connects_is_closed_after_the_connect_timeout
     async with aiohttp.ClientSession() as http, http.get(
             f"{url}/socket.io/?EIO=4&transport=polling&sid={sid}") as response:
         assert response.status == 400, "the session is gone"
+
+
+async def test_a_connect_still_being_authorized_does_not_dodge_the_connect_timeout(impl,
+                                                                                   servers):
+    """A CONNECT sent just before the timeout and refused just after it: the session, which
+    joined nothing, is closed all the same."""
+    engine = impl.engine(connect_timeout=0.3)
+
+    async def slow_refusal(namespace, sid, environ, auth=None):
+        await asyncio.sleep(0.5)
+        raise socketio.exceptions.ConnectionRefusedError("no")
+
+    engine.hooks.add(engine.sockets, slow_refusal)
+    url = await servers.engine(engine)
+    sid = await open_engine_io_session(url)
+    await asyncio.sleep(0.2)
+    async with aiohttp.ClientSession() as http:
+        polled = f"{url}/socket.io/?EIO=4&transport=polling&sid={sid}"
+        async with http.post(polled, data=b"40", headers={"Content-Type": "text/plain"}):
+            pass
+        await asyncio.sleep(1.2)  # refused at 0.7 s; the timer looks again, finds nothing
+        async with http.get(polled) as response:
+            assert response.status == 400, "the session is gone"
+
+
+class SlowTokenPolicy(Policy):
+    """Every token check takes 0.2 s: the window a concurrent flood would slip through."""
+
+    async def _check_token(self, token):
+        await asyncio.sleep(0.2)
+        return await super()._check_token(token)
+
+
+async def test_concurrent_handshakes_cannot_slip_past_the_session_cap(impl, servers, tokens,
+                                                                       monkeypatch):
+    monkeypatch.setattr(shared.webapp.app, "MAX_SESSIONS_PER_ADDRESS", 3)
+    servers.policy = SlowTokenPolicy(servers.policy.tokens)
+    url = await servers.app(impl)
+    async with aiohttp.ClientSession() as http:
+        async def handshake():
+            async with http.get(f"{url}/socket.io/?EIO=4&transport=polling"
+                                f"&token={tokens[ALICE]}") as answer:
+                return answer.status
+        statuses = await asyncio.gather(*(handshake() for _ in range(12)))
+    assert sorted(statuses) == [200] * 3 + [429] * 9
 
 
 async def test_open_sessions_are_capped_per_address(impl, servers, tokens, monkeypatch):

@@ -82,6 +82,16 @@ async def test_the_wheel_serves_a_plain_python_socketio_app_keeping_its_handler_
     assert (seen["user"] if legacy else seen["data"]) in ("alice", {"user": "alice"})
 
 
+async def test_jsonp_is_refused_on_every_path_engineio_answers(example):
+    """python-engineio serves /socket.io and /socket.io/x as /socket.io/: so does the guard."""
+    async with aiohttp.ClientSession() as http:
+        for path in ("/socket.io/", "/socket.io", "/socket.io/x"):
+            async with http.get(f"{example.url}{path}?EIO=4&transport=polling&j=0"
+                                "&token=let-me-in") as response:
+                assert (response.status, await response.text()) == (
+                    400, "JSONP polling is disabled"), path
+
+
 async def test_the_wheel_refuses_as_its_era_did(example):
     if "asgi" in example.script:
         answer = await raw_handshake(example.url, query="token=nope")

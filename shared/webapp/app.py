@@ -1,7 +1,7 @@
 """The web application both servers share: pages, static files, ``POST /login``, CORS."""
 
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,7 +21,7 @@ from shared.webapp.login import POLICY, SESSIONS, login, logout
 from shared.webapp.redaction import redacted
 from shared.webapp.sessions import LiveSessions
 from socketio_handshake_auth.http import node_headers, request_of
-from socketio_handshake_auth.sockets import watch_engine_io_sessions
+from socketio_handshake_auth.sockets import under, watch_engine_io_sessions
 
 log = logging.getLogger("handshake.web")
 SHARED = Path(__file__).parent
@@ -112,6 +112,7 @@ def cap_sessions_per_address(io, policy: Policy, limit: int):
     """At most ``limit`` open Engine.IO sessions per client address (behind a trusted proxy,
     the forwarded one): a new handshake beyond that gets 429, before any session exists."""
     open_by_address: Counter[str] = Counter()
+    handshaking: dict[str, set[int]] = defaultdict(set)  # requests not yet opened, by address
     address_of: dict[str, str] = {}
 
     def client(request) -> str:
@@ -120,6 +121,7 @@ def cap_sessions_per_address(io, policy: Policy, limit: int):
     def opened(eio_sid, environ):
         address_of[eio_sid] = address = client(request_of(environ))
         open_by_address[address] += 1
+        handshaking[address].discard(id(environ.get("aiohttp.request")))
 
     def closed(eio_sid):
         address = address_of.pop(eio_sid, None)
@@ -132,12 +134,21 @@ def cap_sessions_per_address(io, policy: Policy, limit: int):
 
     @web.middleware
     async def guard(request: web.Request, handler):
-        if (request.path == io.path and "sid" not in request.query
-                and open_by_address[client(request_of({"aiohttp.request": request}))] >= limit):
+        if not under(request.path, io.path) or "sid" in request.query:
+            return await handler(request)
+        address = client(request_of({"aiohttp.request": request}))
+        # handshakes still being authorized count too: concurrent ones cannot slip past
+        if open_by_address[address] + len(handshaking[address]) >= limit:
             log.info("refused a connection: %d open from one address", limit,
                      extra={"refusal": "too_many_sessions"})
             return web.Response(status=429, text="too many open connections")
-        return await handler(request)
+        handshaking[address].add(id(request))
+        try:
+            return await handler(request)
+        finally:
+            handshaking[address].discard(id(request))
+            if not handshaking[address]:
+                del handshaking[address]
 
     return guard
 
