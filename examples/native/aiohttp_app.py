@@ -18,9 +18,10 @@ SERVER = "native-aiohttp"
 class Members(socketio.AsyncNamespace):
     """One instance per namespace; the policy knows which namespace wants which role."""
 
-    def __init__(self, namespace: str, policy: Policy):
+    def __init__(self, namespace: str, policy: Policy, server: str = SERVER):
         super().__init__(namespace)
         self.policy = policy
+        self.server_name = server  # what the welcome event says (self.server is python-socketio's)
 
     async def on_connect(self, sid, environ, auth):
         """Runs when the client's CONNECT for this namespace arrives, with its ``auth``."""
@@ -29,7 +30,7 @@ class Members(socketio.AsyncNamespace):
             raise ConnectionRefusedError(verdict.message, {"code": verdict.code})
         await self.save_session(sid, verdict.as_dict())  # user, role, expires_at, token_id
         await self.emit("welcome", {"user": verdict.user, "role": verdict.role,
-                                    "server": SERVER}, to=sid)
+                                    "server": self.server_name}, to=sid)
 
     async def on_whoami(self, sid):
         """Any later event reads the identity back from the session."""
