@@ -1,13 +1,13 @@
 """The docs' runnable examples run, and print what the docs show next to them."""
 
-import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.node import require_node
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ["original_thread.legacy", "original_thread.middleware"]
@@ -25,16 +25,6 @@ def normalised(output: str) -> str:
     return re.sub(r"\bt: '[^']*'", "t: '…'", output)
 
 
-def node() -> str:
-    """The node binary. Under CI a missing node is a failure, never a skip."""
-    found = shutil.which("node")
-    if found:
-        return found
-    if os.environ.get("CI") == "true":
-        pytest.fail("node is not installed: the JavaScript examples need Node.js 20")
-    pytest.skip("node is not installed (CI=true makes this a failure)")
-
-
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_the_example_prints_what_the_docs_show(example):
     run = subprocess.run([sys.executable, "-m", f"examples.{example}"], cwd=ROOT,
@@ -47,7 +37,7 @@ def test_the_example_prints_what_the_docs_show(example):
 @pytest.mark.parametrize("example", JS_EXAMPLES)
 def test_the_javascript_example_prints_what_the_docs_show(example):
     script = Path("examples", "original_thread", example)
-    run = subprocess.run([node(), str(script)], cwd=ROOT, capture_output=True, text=True,
+    run = subprocess.run([require_node(), str(script)], cwd=ROOT, capture_output=True, text=True,
                          timeout=20, check=False)
     assert run.returncode == 0, f"node {script} failed (run `make originals`?):\n{run.stderr}"
     shown = (ROOT / script.with_name(f"{example}.out.txt")).read_text()
