@@ -1,0 +1,164 @@
+"""Our HS256 check (shared.policy.tokens) against PyJWT's ``jwt.decode``, the oracle: for every
+token a client can send, the same verdict, down to the refusal code a client would read."""
+
+import base64
+import json
+import time
+
+import jwt
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shared.policy import Identity, Policy
+from shared.policy.tokens import ALGORITHM, REQUIRED_CLAIMS, TokenIssuer
+from tests.cases import USERS
+
+SECRET = b"k" * 32
+OTHER_SECRET = b"o" * 32
+
+
+class PyJWTIssuer(TokenIssuer):
+    def verify(self, token: str) -> dict:
+        return jwt.decode(token, self.secret, algorithms=[ALGORITHM],
+                          options={"require": list(REQUIRED_CLAIMS)})
+
+
+OURS = Policy(TokenIssuer(SECRET), users=USERS)
+PYJWT = Policy(PyJWTIssuer(SECRET), users=USERS)
+
+
+async def verdicts(token) -> tuple:
+    both = await OURS._check_token(token), await PYJWT._check_token(token)
+    # an identity as a dict: also compare what is kept from the claims
+    return tuple(v.as_dict() if isinstance(v, Identity) else v for v in both)
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def signed(claims, header=None, secret=SECRET) -> str:
+    """Any header and payload, signed: what only a holder of the secret could make."""
+    return jwt.api_jws.encode(json.dumps(claims).encode(), secret, algorithm="HS256",
+                              headers=header, sort_headers=False)
+
+
+def raw(header, payload: bytes, secret=SECRET) -> str:
+    """A header as given (``alg`` included) and raw payload bytes, signed with HS256."""
+    import hashlib
+    import hmac
+
+    signing_input = f"{b64(json.dumps(header).encode())}.{b64(payload)}"
+    return f"{signing_input}.{b64(hmac.digest(secret, signing_input.encode(), hashlib.sha256))}"
+
+
+NOW = int(time.time())
+GOOD = {"sub": "alice", "role": "user", "iat": NOW, "exp": NOW + 600, "jti": "j1"}
+VALID = TokenIssuer(SECRET).issue("alice", "user")
+H, P, S = VALID.split(".")
+
+TOKENS = {
+    "valid": VALID,
+    "valid, floats for times": signed({**GOOD, "iat": NOW + 0.5, "exp": NOW + 600.7}),
+    "expired": signed({**GOOD, "exp": NOW - 1}),
+    "expires now": signed({**GOOD, "exp": NOW}),
+    "issued in the future": signed({**GOOD, "iat": NOW + 60}),
+    "not before the future": signed({**GOOD, "nbf": NOW + 60}),
+    "not before the past": signed({**GOOD, "nbf": NOW - 60}),
+    **{f"no {claim}": signed({k: v for k, v in GOOD.items() if k != claim})
+       for claim in REQUIRED_CLAIMS},
+    "null sub": signed({**GOOD, "sub": None}),
+    "sub a number": signed({**GOOD, "sub": 7}),
+    "jti a number": signed({**GOOD, "jti": 7}),
+    "unknown user": signed({**GOOD, "sub": "mallory"}),
+    "an audience": signed({**GOOD, "aud": "someone"}),
+    "an empty audience": signed({**GOOD, "aud": []}),
+    "exp true": signed({**GOOD, "exp": True}),
+    "exp a list": signed({**GOOD, "exp": [NOW + 600]}),
+    "iat an object": signed({**GOOD, "iat": {}}),
+    "exp huge": signed({**GOOD, "exp": 10**30}),
+    "payload a list": raw({"alg": "HS256"}, b"[1, 2]"),
+    "payload not JSON": raw({"alg": "HS256"}, b"{nope"),
+    "payload not UTF-8": raw({"alg": "HS256"}, b'{"sub": "\xff"}'),
+    "alg none": f"{b64(json.dumps({'alg': 'none'}).encode())}.{P}.",
+    "alg HS512": jwt.encode(GOOD, SECRET * 2, algorithm="HS512"),
+    "alg missing": raw({"typ": "JWT"}, json.dumps(GOOD).encode()),
+    "alg hs256": raw({"alg": "hs256"}, json.dumps(GOOD).encode()),
+    "crit header": raw({"alg": "HS256", "crit": ["exp"]}, json.dumps(GOOD).encode()),
+    "b64 false": raw({"alg": "HS256", "b64": False, "crit": ["b64"]}, json.dumps(GOOD).encode()),
+    "kid a number": raw({"alg": "HS256", "kid": 3}, json.dumps(GOOD).encode()),
+    "kid a string": raw({"alg": "HS256", "kid": "k"}, json.dumps(GOOD).encode()),
+    "header a list": f"{b64(b'[1]')}.{P}.{S}",
+    "wrong key": TokenIssuer(OTHER_SECRET).issue("alice", "user"),
+    "payload swapped": f"{H}.{signed({**GOOD, 'sub': 'bob'}).split('.')[1]}.{S}",
+    "signature cut": f"{H}.{P}.{S[:-2]}",
+    "signature empty": f"{H}.{P}.",
+    "two segments": f"{H}.{P}",
+    "four segments": f"{VALID}.{S}",
+    "empty": "",
+    "dots": "..",
+    "spaces": f" {VALID} ",
+}
+
+
+@pytest.mark.parametrize("name", TOKENS)
+async def test_the_same_verdict_as_pyjwt(name):
+    ours, theirs = await verdicts(TOKENS[name])
+    assert ours == theirs
+
+
+async def test_the_table_has_accepts_and_each_kind_of_refusal():
+    """The cases above are not all refused (or all accepted) for one reason."""
+    codes = {name: (await OURS._check_token(token)) for name, token in TOKENS.items()}
+    kinds = {getattr(verdict, "code", "accepted") for verdict in codes.values()}
+    assert {"accepted", "bad_credentials", "expired_token", "malformed_credentials"} <= kinds
+
+
+# Where ours is stricter than PyJWT, and why: both only ever make it refuse.
+STRICTER = {
+    # padding: a JWS segment has none (RFC 7515, section 2); PyJWT strips it
+    "padded": [f"{H}.{P}.{S}{'=' * (-len(S) % 4)}"],
+    # a time claim as a string: PyJWT reads int("…"); JWT's NumericDate is a JSON number
+    "string time": [signed({**GOOD, "exp": str(NOW + 600)})],
+}
+
+
+@pytest.mark.parametrize("token", [t for tokens in STRICTER.values() for t in tokens])
+async def test_where_we_are_stricter_we_refuse_what_pyjwt_accepts(token):
+    ours, theirs = await verdicts(token)
+    assert isinstance(theirs, dict) and not isinstance(ours, dict), (ours, theirs)
+
+
+BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, len(VALID) - 1), st.sampled_from(["delete", "insert", "replace"]),
+       st.sampled_from(BASE64URL + "."))
+async def test_every_edit_of_a_valid_token_gets_pyjwts_verdict(position, edit, char):
+    token = {"delete": VALID[:position] + VALID[position + 1:],
+             "insert": VALID[:position] + char + VALID[position:],
+             "replace": VALID[:position] + char + VALID[position + 1:]}[edit]
+    ours, theirs = await verdicts(token)
+    assert ours == theirs
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats(allow_nan=False)
+    | st.text(max_size=5), lambda inner: st.lists(inner, max_size=2), max_leaves=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.fixed_dictionaries({}, optional={
+    "sub": st.sampled_from(["alice", "bob", "mallory"]) | json_values,
+    "iat": st.sampled_from([NOW - 5, NOW + 50]) | json_values,
+    "exp": st.sampled_from([NOW + 600, NOW - 5]) | json_values,
+    "nbf": st.sampled_from([NOW - 5, NOW + 50]) | json_values,
+    "jti": st.text(max_size=4) | json_values, "aud": json_values, "role": json_values}))
+async def test_any_signed_claims_get_pyjwts_verdict(claims):
+    ours, theirs = await verdicts(signed(claims))
+    if any(isinstance(claims.get(name), str) for name in ("iat", "exp", "nbf")):
+        assert not isinstance(ours, dict)  # STRICTER["string time"]
+    else:
+        assert ours == theirs
