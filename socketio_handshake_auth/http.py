@@ -1,6 +1,7 @@
 """The HTTP request that opened a connection, as both eras' handshake objects need it, read the
 same way from aiohttp and from ASGI (the ``environ`` python-engineio builds for each)."""
 
+import functools
 import time
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
@@ -24,7 +25,18 @@ class HttpRequest:
 
 
 def request_of(environ: dict) -> HttpRequest:
-    """From python-engineio's ``environ``, under aiohttp or under any ASGI server."""
+    """From python-engineio's ``environ``, under aiohttp or under any ASGI server. Read once:
+    python-engineio keeps the handshake's ``environ`` for the whole connection."""
+    request = environ.get(READ)
+    if request is None:
+        request = environ[READ] = _read(environ)
+    return request
+
+
+READ = "socketio_handshake_auth.request"  # request_of's answer, kept in the environ
+
+
+def _read(environ: dict) -> HttpRequest:
     if "aiohttp.request" in environ:
         request = environ["aiohttp.request"]
         peer = request.transport.get_extra_info("peername") if request.transport else None
@@ -90,8 +102,12 @@ def engine_io_query(request: HttpRequest) -> dict[str, str]:
 
 def js_date_string(epoch_seconds: float | None = None) -> str:
     """JavaScript's ``Date#toString()``: "Wed Nov 25 2026 20:53:26 GMT+0000 (UTC)"."""
-    moment = time.localtime(epoch_seconds)
-    return time.strftime("%a %b %d %Y %H:%M:%S GMT%z (%Z)", moment)
+    return _date_string(int(time.time() if epoch_seconds is None else epoch_seconds))
+
+
+@functools.lru_cache(maxsize=2)  # every handshake of the same second reads the same
+def _date_string(second: int) -> str:
+    return time.strftime("%a %b %d %Y %H:%M:%S GMT%z (%Z)", time.localtime(second))
 
 
 def epoch_ms() -> int:

@@ -12,11 +12,9 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import socketio
-from aiohttp import web
 
 from socketio_handshake_auth.http import (
     HttpRequest,
@@ -28,73 +26,15 @@ from socketio_handshake_auth.http import (
 )
 from socketio_handshake_auth.javascript import js_truthy
 from socketio_handshake_auth.sockets import (
+    Answer,
     Engine,
     Namespace,
     Socket,
+    remember,
     watch_engine_io_sessions,
 )
 
 log = logging.getLogger("handshake.legacy")
-
-
-@dataclass(frozen=True)
-class Answer:
-    """An HTTP answer the gate gives instead of python-engineio's own."""
-
-    status: int
-    body: str
-    origin: str | None = None  # 0.9 added CORS headers for it to 200, 403 and 500 answers
-
-    @property
-    def headers(self) -> list[tuple[str, str]]:
-        cors = [("Access-Control-Allow-Origin", self.origin),
-                ("Access-Control-Allow-Credentials", "true")] if self.origin else []
-        return [("Content-Type", "text/plain; charset=utf-8"), *cors]
-
-
-ANSWER = web.RequestKey("answer", Answer)
-ASGI_ANSWER = "socketio_handshake_auth.answer"  # the same, in an ASGI scope
-
-
-def remember(environ: dict, answer: Answer) -> None:
-    if "aiohttp.request" in environ:
-        environ["aiohttp.request"][ANSWER] = answer
-    else:
-        environ["asgi.scope"][ASGI_ANSWER] = answer
-
-
-@web.middleware
-async def answer_as_0_9(request: web.Request, handler):
-    """python-engineio answers a refused handshake with its own 401: send 0.9's instead."""
-    response = await handler(request)
-    answer = request.get(ANSWER)
-    if answer is None:
-        return response
-    return web.Response(status=answer.status, text=answer.body, headers=answer.headers[1:],
-                        content_type="text/plain")
-
-
-class AnswerAs09:
-    """The same for ASGI: wraps ``socketio.ASGIApp``."""
-
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-
-        async def send_0_9(message):
-            answer = scope.get(ASGI_ANSWER)
-            if answer is None:
-                return await send(message)
-            if message["type"] == "http.response.start":
-                await send({"type": "http.response.start", "status": answer.status,
-                            "headers": [(k.lower().encode(), v.encode())
-                                        for k, v in answer.headers]})
-                await send({"type": "http.response.body", "body": answer.body.encode()})
-
-        await self.app(scope, receive, send_0_9)
 
 
 def handshake_data_of(request: HttpRequest) -> dict:
@@ -211,12 +151,6 @@ class LegacyServer(Engine):
             return True
         remember(environ, Answer(403, "handshake bad origin"))
         return False
-
-    def _aiohttp_middlewares(self) -> list:
-        return [answer_as_0_9]
-
-    def _wrap_asgi(self, app):
-        return AnswerAs09(app)
 
     def _install_gate(self) -> None:
         # python-engineio calls its connect handler for exactly the requests that open a

@@ -8,11 +8,14 @@ and session are left as they are: the engines wrap them (``ConnectHooks``), neve
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 import socketio
 from aiohttp import web
 from socketio import packet
+
+from socketio_handshake_auth.deadlines import Deadlines
 
 log = logging.getLogger("handshake.sockets")
 
@@ -69,7 +72,6 @@ def close_sessions_that_never_connect(sio: socketio.AsyncServer, timeout: float)
     """Socket.IO 4's ``connectTimeout``: an Engine.IO session that has joined no namespace
     ``timeout`` seconds after it opened is closed. python-socketio keeps such a session as
     long as the client answers pings: 100,000 of them held 1.1 GB."""
-    timers: dict[str, asyncio.TimerHandle] = {}
     closing: set[asyncio.Task] = set()
 
     def sids(eio_sid: str) -> list[tuple[str, str]]:
@@ -77,7 +79,6 @@ def close_sessions_that_never_connect(sio: socketio.AsyncServer, timeout: float)
                 if (sid := sio.manager.sid_from_eio_sid(eio_sid, namespace)) is not None]
 
     def check(eio_sid: str) -> None:
-        timers.pop(eio_sid, None)
         joining = sids(eio_sid)
         if any(sio.manager.is_connected(sid, namespace) for sid, namespace in joining):
             return
@@ -89,15 +90,12 @@ def close_sessions_that_never_connect(sio: socketio.AsyncServer, timeout: float)
             closing.add(task)  # a reference until it is done
             task.add_done_callback(closing.discard)
 
+    deadlines = Deadlines(check, tick=min(1.0, timeout / 8))  # at most an eighth late
+
     def opened(eio_sid, environ):
-        timers[eio_sid] = asyncio.get_running_loop().call_later(timeout, check, eio_sid)
+        deadlines.add(eio_sid, timeout)
 
-    def closed(eio_sid):
-        timer = timers.pop(eio_sid, None)
-        if timer:
-            timer.cancel()
-
-    watch_engine_io_sessions(sio, opened, closed)
+    watch_engine_io_sessions(sio, opened, deadlines.discard)
 
 
 def refuse_unknown_namespaces(sio: socketio.AsyncServer) -> None:
@@ -112,30 +110,105 @@ def refuse_unknown_namespaces(sio: socketio.AsyncServer) -> None:
     sio.on("connect", refuse, namespace="*")
 
 
-def refuse_jsonp(path: str):
-    """An aiohttp middleware: JSONP polling (``?j=``) gets 400 at once.
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer given instead of python-engineio's own 401, to a handshake refused in
+    its connect handler (``remember`` it there): 0.9's answers, the session cap's 429."""
 
-    A JSONP answer is a script, and a ``<script>`` tag on any page, same site or not, sends
-    the user's cookie and no ``Origin``: that page would read the session id and drive an
-    authenticated session. Engine.IO clients use it only for browsers without CORS (IE 9).
+    status: int
+    body: str
+    origin: str | None = None  # 0.9 added CORS headers for it to 200, 403 and 500 answers
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        cors = [("Access-Control-Allow-Origin", self.origin),
+                ("Access-Control-Allow-Credentials", "true")] if self.origin else []
+        return [("Content-Type", "text/plain; charset=utf-8"), *cors]
+
+
+ANSWER = web.RequestKey("answer", Answer)
+ASGI_ANSWER = "socketio_handshake_auth.answer"  # the same, in an ASGI scope
+
+
+def remember(environ: dict, answer: Answer) -> None:
+    if "aiohttp.request" in environ:
+        environ["aiohttp.request"][ANSWER] = answer
+    else:
+        environ["asgi.scope"][ASGI_ANSWER] = answer
+
+
+def guard_engine_path(path: str, jsonp: bool):
+    """An aiohttp middleware for python-engineio's path. One, as it runs on every request:
+
+    - JSONP polling (``?j=``) gets 400, unless ``jsonp``. A JSONP answer is a script, and a
+      ``<script>`` tag on any page, same site or not, sends the user's cookie and no
+      ``Origin``: that page would read the session id and drive an authenticated session.
+      Engine.IO clients use it only for browsers without CORS (IE 9).
+    - A polling POST over MAX_PACKET_BYTES gets 413 at once. python-engineio would answer it
+      only after closing the session, which waits for a long-poll that may never come.
+    - A handshake refused with an ``Answer`` gets that answer.
     """
 
     @web.middleware
     async def guard(request: web.Request, handler):
-        if under(request.path, path) and "j" in request.query:
+        if not under(request.path, path):
+            return await handler(request)
+        if not jsonp and asks_for_jsonp(request.query_string):
             log.info("JSONP polling refused", extra={"refusal": "jsonp_disabled"})
             return web.Response(status=400, text="JSONP polling is disabled")
-        return await handler(request)
+        if (request.content_length or 0) > MAX_PACKET_BYTES:
+            log.info("oversized packet refused (%d bytes)", request.content_length)
+            return web.Response(status=413, text="payload too large")
+        response = await handler(request)
+        answer = request.get(ANSWER)
+        if answer is None:
+            return response
+        return web.Response(status=answer.status, text=answer.body,
+                            headers=answer.headers[1:], content_type="text/plain")
 
     return guard
 
 
+def asks_for_jsonp(query_string: str) -> bool:
+    """Does python-engineio see ``j`` in this query (``parse_qs``: a name, percent-decoded,
+    with a value that is not empty)? Without parsing the whole query on every request."""
+    for part in query_string.split("&"):
+        name, _, value = part.partition("=")
+        if value and (name == "j" or (("%" in name or "+" in name) and
+                                      "j" in parse_qs(part, errors="replace"))):
+            return True
+    return False
+
+
+class Answers:
+    """``guard_engine_path``'s last rule for ASGI: wraps ``socketio.ASGIApp``."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_answer(message):
+            answer = scope.get(ASGI_ANSWER)
+            if answer is None:
+                return await send(message)
+            if message["type"] == "http.response.start":
+                await send({"type": "http.response.start", "status": answer.status,
+                            "headers": [(k.lower().encode(), v.encode())
+                                        for k, v in answer.headers]})
+                await send({"type": "http.response.body", "body": answer.body.encode()})
+
+        await self.app(scope, receive, send_answer)
+
+
 def refuse_jsonp_asgi(app, path: str):
-    """``refuse_jsonp`` for ASGI."""
+    """``guard_engine_path``'s JSONP rule for ASGI."""
 
     async def guarded(scope, receive, send):
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        if scope["type"] == "http" and under(scope["path"], path) and "j" in query:
+        query = scope.get("query_string", b"").decode("latin-1")
+        if scope["type"] == "http" and under(scope["path"], path) and asks_for_jsonp(query):
             log.info("JSONP polling refused", extra={"refusal": "jsonp_disabled"})
             await send({"type": "http.response.start", "status": 400,
                         "headers": [(b"content-type", b"text/plain")]})
@@ -150,23 +223,6 @@ def under(request_path: str, path: str) -> bool:
     """Does python-engineio answer this path? It takes ``/socket.io`` and ``/socket.io/…``
     alike, so the guards must too."""
     return (request_path.rstrip("/") + "/").startswith(path)
-
-
-def refuse_oversized_posts(path: str):
-    """An aiohttp middleware: a polling POST over MAX_PACKET_BYTES gets 413 at once.
-
-    python-engineio would answer it only after closing the session, which waits for a
-    long-poll that may never come: the client would hang.
-    """
-
-    @web.middleware
-    async def guard(request: web.Request, handler):
-        if under(request.path, path) and (request.content_length or 0) > MAX_PACKET_BYTES:
-            log.info("oversized packet refused (%d bytes)", request.content_length)
-            return web.Response(status=413, text="payload too large")
-        return await handler(request)
-
-    return guard
 
 
 class Socket:
@@ -329,19 +385,11 @@ class Engine:
 
     def attach(self, app: web.Application, *, attach_server: bool = True) -> None:
         """Serve on an aiohttp app; ``attach_server=False`` if your server is attached."""
-        app.middlewares.extend([refuse_oversized_posts(self.path), *self._aiohttp_middlewares()])
-        if not self.jsonp:
-            app.middlewares.append(refuse_jsonp(self.path))
+        app.middlewares.append(guard_engine_path(self.path, self.jsonp))
         if attach_server:
             self.sio.attach(app, socketio_path=self.path)
 
     def asgi_app(self, other_asgi_app=None, **options):
         """Serve under any ASGI server (uvicorn, with Starlette or FastAPI as ``other``)."""
         app = socketio.ASGIApp(self.sio, other_asgi_app, socketio_path=self.path, **options)
-        return self._wrap_asgi(app if self.jsonp else refuse_jsonp_asgi(app, self.path))
-
-    def _aiohttp_middlewares(self) -> list:
-        return []
-
-    def _wrap_asgi(self, app):
-        return app
+        return Answers(app if self.jsonp else refuse_jsonp_asgi(app, self.path))

@@ -4,16 +4,20 @@ import asyncio
 import inspect
 import json
 import logging
+from urllib.parse import parse_qs
 
 import aiohttp
 import pytest
 import socketio
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import shared.webapp.app
 from shared.policy import Policy
 from shared.policy.throttle import Throttle
 from shared.policy.tokens import TokenIssuer
 from shared.webapp.login import SESSIONS
+from socketio_handshake_auth.sockets import asks_for_jsonp
 from tests.cases import ALICE, BOB, EXPIRED
 from tests.client import TEST_SECRET, RecordingTokenIssuer, make_policy, python_client, until
 from tests.raw_client import raw_handshake
@@ -218,6 +222,16 @@ async def test_jsonp_is_refused_before_authorization_runs(server, tokens, refusa
     assert refusals.codes == ["jsonp_disabled"]
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["j", "J", "%6A", "%6a", "j%20", "+j", "jj", "sid", ""]),
+                          st.sampled_from(["", "=", "=0", "=%00", "=&"])),
+                max_size=4).map(lambda parts: "&".join(n + v for n, v in parts)))
+def test_the_jsonp_check_sees_j_exactly_where_python_engineio_does(query):
+    """python-engineio serves JSONP when ``parse_qs`` finds ``j``; the guard, which reads the
+    query without parsing all of it, must refuse exactly those requests."""
+    assert asks_for_jsonp(query) == ("j" in parse_qs(query))
+
+
 @pytest.mark.parametrize("site", ["same-site", "cross-site"])
 async def test_a_request_from_another_page_without_origin_is_refused(server, tokens, site):
     """What a ``<script>`` on another port (same site: the cookie rides along) or another
@@ -334,6 +348,21 @@ async def test_open_sessions_are_capped_per_address(impl, servers, tokens, monke
     assert (answer.status, answer.body) == (429, "too many open connections")
     async with from_address("127.0.0.2") as http:  # another address is not affected
         await open_engine_io_session(url, f"token={tokens[ALICE]}", http=http)
+
+
+async def test_refused_and_closed_handshakes_give_their_place_under_the_cap_back(
+        impl, servers, tokens, monkeypatch):
+    monkeypatch.setattr(shared.webapp.app, "MAX_SESSIONS_PER_ADDRESS", 3)
+    url = await servers.app(impl)
+    for _ in range(5):  # refused: never opened, so never counted
+        assert not (await raw_handshake(url, query="token=forged")).connected
+    for _ in range(5):  # accepted, then closed by the client
+        assert (await raw_handshake(url, query=f"token={tokens[ALICE]}")).connected
+    await asyncio.sleep(0.1)
+    for _ in range(3):
+        await open_engine_io_session(url, f"token={tokens[ALICE]}")
+    answer = await raw_handshake(url, query=f"token={tokens[ALICE]}")
+    assert (answer.status, answer.body) == (429, "too many open connections")
 
 
 # ---- live sessions ----------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The web application both servers share: pages, static files, ``POST /login``, CORS."""
 
+import functools
 import logging
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,12 +22,13 @@ from shared.webapp.login import POLICY, SESSIONS, login, logout
 from shared.webapp.redaction import redacted
 from shared.webapp.sessions import LiveSessions
 from socketio_handshake_auth.http import node_headers, request_of
-from socketio_handshake_auth.sockets import under, watch_engine_io_sessions
+from socketio_handshake_auth.sockets import Answer, remember
 
 log = logging.getLogger("handshake.web")
 SHARED = Path(__file__).parent
 SERVER_NAME = web.AppKey("server_name", str)
 ALLOWED_ORIGINS = web.AppKey("allowed_origins", tuple)
+ALLOWED_HOSTS = web.AppKey("allowed_hosts", frozenset)  # their host names
 ENGINE = web.AppKey("engine", object)  # the server's LegacyServer or MiddlewareServer
 MAX_SESSIONS_PER_ADDRESS = 50  # open Engine.IO sessions; a browser tab needs one
 
@@ -53,8 +55,7 @@ def create_web_app(*, server_name: str, policy: Policy, templates: Path,
     """
     install_log_filters()
     app = web.Application(client_max_size=64 * 1024,
-                          middlewares=[security_headers(), refuse_foreign_origins,
-                                       cors_for_login])
+                          middlewares=[protect()])
     app[POLICY] = policy
     app[SESSIONS] = LiveSessions(bus=RedisRevocationBus(redis) if redis else None)
     app.on_startup.append(app[SESSIONS].start)
@@ -63,10 +64,11 @@ def create_web_app(*, server_name: str, policy: Policy, templates: Path,
         app.on_cleanup.append(lambda app: redis.aclose())
     app[SERVER_NAME] = server_name
     app[ALLOWED_ORIGINS] = tuple(allowed_origins or ())
+    app[ALLOWED_HOSTS] = frozenset(urlsplit(origin).hostname for origin in app[ALLOWED_ORIGINS])
     setup_templates(app, templates)
     app.router.add_get("/", index)
-    app.router.add_route("*", "/login", login_or_preflight)
-    app.router.add_post("/logout", logout)
+    app.router.add_route("*", "/login", with_cors(login_or_preflight))
+    app.router.add_post("/logout", with_cors(logout))
     add_static(app)
     return app
 
@@ -93,7 +95,7 @@ def create_server_app(io, *, server_name: str, policy: Policy, templates: Path,
         namespace.on("connection", live_session(sessions)).on("handshake", show_handshake)
         namespace.on("disconnect", sessions.disconnected)
     app[ENGINE] = io
-    app.middlewares.append(cap_sessions_per_address(io, policy, MAX_SESSIONS_PER_ADDRESS))
+    cap_sessions_per_address(io, policy, MAX_SESSIONS_PER_ADDRESS)
     io.attach(app)
     return app
 
@@ -108,49 +110,50 @@ def live_session(sessions: LiveSessions):
     return track
 
 
-def cap_sessions_per_address(io, policy: Policy, limit: int):
+def cap_sessions_per_address(io, policy: Policy, limit: int) -> None:
     """At most ``limit`` open Engine.IO sessions per client address (behind a trusted proxy,
-    the forwarded one): a new handshake beyond that gets 429, before any session exists."""
+    the forwarded one): a new handshake beyond that gets 429, before it is authorized.
+
+    It runs where python-engineio opens a session (its connect handler), which no handshake
+    gets past, and costs the requests that are not handshakes nothing. A handshake counts from
+    the moment it arrives, not once authorized: concurrent ones cannot slip past."""
     open_by_address: Counter[str] = Counter()
-    handshaking: dict[str, set[int]] = defaultdict(set)  # requests not yet opened, by address
     address_of: dict[str, str] = {}
+    eio = io.sio.eio
+    on_connect, on_disconnect = eio.handlers["connect"], eio.handlers["disconnect"]
 
-    def client(request) -> str:
-        return policy.client(request.remote, node_headers(request))
-
-    def opened(eio_sid, environ):
-        address_of[eio_sid] = address = client(request_of(environ))
-        open_by_address[address] += 1
-        handshaking[address].discard(id(environ.get("aiohttp.request")))
-
-    def closed(eio_sid):
+    def release(eio_sid):
         address = address_of.pop(eio_sid, None)
         if address is not None:
             open_by_address[address] -= 1
             if not open_by_address[address]:
                 del open_by_address[address]
 
-    watch_engine_io_sessions(io.sio, opened, closed)
-
-    @web.middleware
-    async def guard(request: web.Request, handler):
-        if not under(request.path, io.path) or "sid" in request.query:
-            return await handler(request)
-        address = client(request_of({"aiohttp.request": request}))
-        # handshakes still being authorized count too: concurrent ones cannot slip past
-        if open_by_address[address] + len(handshaking[address]) >= limit:
+    async def connect(eio_sid, environ):
+        request = request_of(environ)
+        address = policy.client(request.remote, node_headers(request))
+        if open_by_address[address] >= limit:
             log.info("refused a connection: %d open from one address", limit,
                      extra={"refusal": "too_many_sessions"})
-            return web.Response(status=429, text="too many open connections")
-        handshaking[address].add(id(request))
+            remember(environ, Answer(429, "too many open connections"))
+            return False
+        open_by_address[address] += 1
+        address_of[eio_sid] = address
         try:
-            return await handler(request)
-        finally:
-            handshaking[address].discard(id(request))
-            if not handshaking[address]:
-                del handshaking[address]
+            result = await on_connect(eio_sid, environ)
+        except BaseException:
+            release(eio_sid)
+            raise
+        if result is False:  # refused: python-engineio drops it, and calls no disconnect
+            release(eio_sid)
+        return result
 
-    return guard
+    async def disconnect(eio_sid, reason):
+        release(eio_sid)
+        return await on_disconnect(eio_sid, reason)
+
+    eio.on("connect", connect)
+    eio.on("disconnect", disconnect)
 
 
 async def show_handshake(socket, *args):
@@ -184,8 +187,7 @@ async def login_or_preflight(request: web.Request) -> web.StreamResponse:
 
 
 # --8<-- [start:guard]
-@web.middleware
-async def refuse_foreign_origins(request: web.Request, handler):
+def foreign_request(request: web.Request) -> web.Response | None:
     """What a browser lets another page do with the user's cookie, refused here:
 
     - a ``Host`` the server does not answer to: DNS rebinding (evil.example resolved to this
@@ -210,46 +212,77 @@ async def refuse_foreign_origins(request: web.Request, handler):
             log.info("refused origin %s on %s", origin or "(none)", request.path,
                      extra={"refusal": "foreign_origin"})
             return web.Response(status=403, text="origin not allowed")
-    return await handler(request)
+    return None
 # --8<-- [end:guard]
 
 
 def host_allowed(request: web.Request) -> bool:
     """An address, ``localhost``, or the host of an allowed origin: never a name an attacker
     could point at this server."""
-    host = urlsplit(f"//{request.host}").hostname or ""
-    allowed = {urlsplit(origin).hostname for origin in request.app[ALLOWED_ORIGINS]}
+    return known_host(request.host, request.app[ALLOWED_HOSTS])
+
+
+@functools.lru_cache(maxsize=256)  # every request asks; a client sends the same few Hosts
+def known_host(host_header: str, allowed: frozenset) -> bool:
+    host = urlsplit(f"//{host_header}").hostname or ""
     return host == "localhost" or host in allowed or is_ip_address(host)
 
 
+def protect():
+    """The app's one middleware (each costs a coroutine on every request, and a polling
+    handshake makes four): a ``foreign_request`` is refused, and every answer, a refusal
+    too, gets the security headers."""
+    policy = content_security_policy(())
+
+    @web.middleware
+    async def guard(request: web.Request, handler):
+        response = foreign_request(request) or await handler(request)
+        return with_security_headers(response, policy)
+
+    return guard
+
+
 def security_headers(connect_sources: Sequence[str] = ()):
-    """Every answer: ``nosniff``. Pages: a Content-Security-Policy that allows only this
-    server's own scripts and styles, and connections to it and to ``connect_sources``."""
-    sources = " ".join(["'self'", *connect_sources,
-                        *(s.replace("http", "ws", 1) for s in connect_sources)])
-    policy = (f"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-              f"connect-src {sources}; form-action 'self'; base-uri 'none'; "
-              f"frame-ancestors 'none'")
+    """A middleware that adds only the security headers (the side-by-side page's)."""
+    policy = content_security_policy(connect_sources)
 
     @web.middleware
     async def add_headers(request: web.Request, handler):
-        response = await handler(request)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        if response.content_type == "text/html":
-            response.headers["Content-Security-Policy"] = policy
-        return response
+        return with_security_headers(await handler(request), policy)
 
     return add_headers
 
 
-@web.middleware
-async def cors_for_login(request: web.Request, handler):
-    response = await handler(request)
-    origin = request.headers.get("Origin")
-    if request.path in ("/login", "/logout") and origin in request.app[ALLOWED_ORIGINS]:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Allow-Credentials"] = "true"
-        response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
-        response.headers["Vary"] = "Origin"
+def content_security_policy(connect_sources: Sequence[str]) -> str:
+    """Only this server's own scripts and styles, and connections to it and to
+    ``connect_sources``."""
+    sources = " ".join(["'self'", *connect_sources,
+                        *(s.replace("http", "ws", 1) for s in connect_sources)])
+    return (f"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            f"connect-src {sources}; form-action 'self'; base-uri 'none'; "
+            f"frame-ancestors 'none'")
+
+
+def with_security_headers(response: web.StreamResponse, policy: str) -> web.StreamResponse:
+    """Every answer: ``nosniff``; pages: the Content-Security-Policy."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if response.content_type == "text/html":
+        response.headers["Content-Security-Policy"] = policy
     return response
+
+
+def with_cors(handler):
+    """``/login`` and ``/logout`` answer the allowed origins' pages with credentialed CORS."""
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        response = await handler(request)
+        origin = request.headers.get("Origin")
+        if origin in request.app[ALLOWED_ORIGINS]:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Allow-Credentials"] = "true"
+            response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+            response.headers["Vary"] = "Origin"
+        return response
+
+    return answer

@@ -56,5 +56,7 @@ def redacted_url(url: str) -> str:
     parts = []
     for part in query.split("&"):
         name, eq, value = part.partition("=")
-        parts.append(f"{name}={shown(name, unquote(value))}" if eq else part)
+        if "%" in value:
+            value = unquote(value)
+        parts.append(f"{name}={shown(name, value)}" if eq else part)
     return f"{path}?{'&'.join(parts)}"

@@ -12,6 +12,7 @@ import time
 from collections import defaultdict
 
 from shared.policy import REFUSALS
+from socketio_handshake_auth.deadlines import Deadlines
 
 log = logging.getLogger("handshake.sessions")
 
@@ -28,8 +29,9 @@ class LiveSessions:
 
     def __init__(self, bus=None):
         self.bus = bus
-        self._timers: dict[object, asyncio.TimerHandle] = {}
+        self._expiries = Deadlines(lambda socket: self._end_soon(socket, "expired_token"))
         self._by_token: dict[str, set] = defaultdict(set)
+        self._token_of: dict[object, str] = {}
         self._endings: set[asyncio.Task] = set()
         self._live: set = set()
 
@@ -45,19 +47,17 @@ class LiveSessions:
         """Watch ``socket``; ``identity`` has the ``expires_at`` / ``token_id`` the policy set."""
         expires_at, token_id = identity.get("expires_at"), identity.get("token_id")
         self._live.add(socket)
-        if expires_at is not None:
-            delay = max(0.0, expires_at - time.time())
-            self._timers[socket] = asyncio.get_running_loop().call_later(
-                delay, self._end_soon, socket, "expired_token")
+        if expires_at is not None:  # ended within a second of it (exp counts in seconds)
+            self._expiries.add(socket, max(0.0, expires_at - time.time()))
         if token_id:
             self._by_token[token_id].add(socket)
+            self._token_of[socket] = token_id
 
     def forget(self, socket) -> None:
         self._live.discard(socket)
-        timer = self._timers.pop(socket, None)
-        if timer:
-            timer.cancel()
-        for token_id in [t for t, sockets in self._by_token.items() if socket in sockets]:
+        self._expiries.discard(socket)
+        token_id = self._token_of.pop(socket, None)
+        if token_id is not None:
             self._by_token[token_id].discard(socket)
             if not self._by_token[token_id]:
                 del self._by_token[token_id]
