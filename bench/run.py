@@ -1,11 +1,13 @@
-"""``make bench``: what each authorization style costs, measured side by side.
+"""``make bench``: what each authorization style costs the server, measured side by side.
 
-One run, one machine, one client (a raw Engine.IO polling client, the same for every
-scenario). Each scenario's server runs in its own process, so that its CPU time and memory
-are its own. Writes bench/results/latest.json, docs/assets/performance.png and
-bench/results/performance.md (the docs' Performance page includes the last two).
+Each server runs in its own process, pinned to one core; the client (a raw Engine.IO client,
+the same for every server) runs here, pinned to the other, so that the server's CPU time is
+its own. The servers are measured in interleaved rounds: every round runs every scenario on
+every server, in a shuffled order, so that a slow moment of the machine hits all of them alike;
+the headline is each server's CPU per handshake divided by the bare floor's of the same round,
+the median over the rounds. Writes bench/results/latest.json; bench.report renders it.
 
-``python -m bench.run --quick`` finishes in under a minute.
+``python -m bench.run --quick`` takes about three minutes; the full run about eight.
 """
 
 import argparse
@@ -13,51 +15,46 @@ import asyncio
 import json
 import os
 import platform
+import random
 import secrets
 import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
-import psutil
 
+from bench.profile import profile
 from shared.policy.tokens import TokenIssuer
-from tests.raw_client import raw_handshake
+from tests.raw_client import raw_handshake, upgraded_handshake
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 CHART = ROOT / "docs" / "assets" / "performance.png"
-TARGETS = {"accept_ratio_min": 0.95, "refusal_cheaper_min": 2.0, "login_lag_max_ms": 20.0}
+NODE_DIR = ROOT / "bench" / "node"
+# Real Socket.IO 4.8 on Node.js with an io.use() doing the same HS256 check (bench/node),
+# installed from npm by this script when Node.js is there: a reference, another runtime.
+NODE = "node (reference)"
+SERVERS = ("bare", "legacy", "middleware")
+CONCURRENCY = 10  # clients handshaking back to back
+TARGETS = {"cpu_ratio_max": 1.10, "socket_memory_ratio_max": 1.25,
+           "refusal_cheaper_min": 5.0, "login_lag_max_ms": 20.0}
 
 # --8<-- [start:scenarios]
-SCENARIOS = {  # name: (server, what the client presents)
-    "bare": ("bare", "token"),  # python-socketio, no authorization: the floor
-    "legacy accept": ("legacy", "token"),
-    "legacy refuse": ("legacy", "bad token"),
-    "middleware accept": ("middleware", "token"),
-    "middleware refuse": ("middleware", "bad token"),
+SCENARIOS = {  # name: (transport, what each client presents)
+    "polling": ("polling", "one token"),  # every client the same valid token
+    "polling, a token per client": ("polling", "own token"),  # no cache could help
+    "websocket": ("websocket", "own token"),  # opens over polling, upgrades, then CONNECTs
+    "refusal": ("polling", "bad token"),  # a forged token; bare accepts it: no floor here
 }
 # --8<-- [end:scenarios]
-# A reference column when Node.js is on the machine: real Socket.IO 4.8 with io.use, installed
-# from npm into bench/node by this script (clearly not Python: shown as "node (reference)").
-NODE_SCENARIOS = {"node (reference) accept": ("node", "token"),
-                  "node (reference) refuse": ("node", "bad token")}
-NODE_DIR = ROOT / "bench" / "node"
-
-
-def node_reference_ready() -> bool:
-    if not shutil.which("node") or not shutil.which("npm"):
-        return False
-    if not (NODE_DIR / "node_modules" / "socket.io").is_dir():
-        progress("installing socket.io 4.8 for the Node.js reference column (npm ci)")
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True,
-                       stdout=subprocess.DEVNULL)
-    return True
+PROFILED = "polling, a token per client"  # the scenario bench.profile samples
+ACCEPTS = [name for name, (_, presents) in SCENARIOS.items() if presents != "bad token"]
 
 
 def free_port() -> int:
@@ -66,117 +63,172 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class Server:
-    """A server process on a loopback port, for one scenario."""
+def pin(core: int) -> None:
+    """Run on one core only, when there is more than one (Linux)."""
+    if hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) > 1:
+        os.sched_setaffinity(0, {core})
 
-    def __init__(self, kind: str, env: dict):
+
+class Server:
+    """A server process on a loopback port, pinned to core 0, logging to ``log``."""
+
+    def __init__(self, kind: str, env: dict, log: Path):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.kind = kind
         command = (["node", "--expose-gc", str(NODE_DIR / "server.js"), str(self.port)]
-                   if kind == "node" else
+                   if kind == NODE else
                    [sys.executable, "-m", "bench.serve", kind, "--port", str(self.port)])
+        self.log = log.open("ab")
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE)
-        self.ps = psutil.Process(self.process.pid)
+                                        stderr=self.log, preexec_fn=lambda: pin(0))
 
     async def ready(self) -> None:
         async with aiohttp.ClientSession() as http:
             for _ in range(200):
                 try:
-                    async with http.get(self.url + "/bench/lag"):
+                    async with http.get(self.url + "/bench/stats"):
                         return
                 except aiohttp.ClientError:
                     await asyncio.sleep(0.05)
-        raise RuntimeError(self.process.stderr.read().decode())
+        raise RuntimeError(f"{self.kind} did not start: see {self.log.name}")
 
-    def cpu(self) -> float:
-        times = self.ps.cpu_times()
-        return times.user + times.system
-
-    async def memory(self) -> int:
-        """Bytes in use: the process's RSS; for Node.js, V8's heap after a full GC, as RSS does
-        not grow while the heap V8 reserved at start has room (it read -0.0 KiB per socket)."""
-        if self.kind != "node":
-            return self.ps.memory_info().rss
+    async def stats(self, collect: bool = False, trace: bool = False) -> dict:
+        """``cpu_seconds`` and ``sessions``; with ``collect``, after a full garbage
+        collection, ``traced`` (Python) or ``heap`` (Node.js) bytes, ``rss``, ``objects``.
+        ``trace`` starts tracing Python's allocations."""
+        query = "&".join(name for name, wanted in (("gc=1", collect), ("trace=1", trace))
+                         if wanted)
         async with (aiohttp.ClientSession() as http,
-                    http.get(self.url + "/bench/memory") as response):
-            return (await response.json())["heap_used"]
+                    http.get(f"{self.url}/bench/stats?{query}") as answer):
+            return await answer.json()
+
+    async def sessions_closed(self, timeout: float = 90) -> None:
+        """Wait until the server holds no session: python-engineio removes a closed one on
+        its next sweep, which visits every session once per ping timeout (20 s)."""
+        deadline = time.monotonic() + timeout
+        while (await self.stats())["sessions"]:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.kind} still holds sessions after {timeout} s")
+            await asyncio.sleep(0.5)
 
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(10)
-        self.process.stderr.close()
+        self.log.close()
 
 
 def progress(text: str) -> None:
     print(f"\r\033[K  {text}", end="", flush=True)
 
 
-async def load(url: str, query: str, concurrency: int, seconds: float, expect: bool):
-    """``concurrency`` clients handshaking back to back for ``seconds``: latencies (s)."""
+class Clients:
+    """What the clients present: one token for all, a fresh one each, or a forged one."""
+
+    def __init__(self, secret: str):
+        self.issuer = TokenIssuer(secret.encode(), ttl_seconds=3600)
+        self.shared = self.issuer.issue("alice", "user")
+
+    def query(self, presents: str) -> str:
+        if presents == "bad token":
+            return "token=not-a-valid-token"
+        token = self.shared if presents == "one token" else self.issuer.issue("alice", "user")
+        return f"token={token}"
+
+
+async def handshakes(server: Server, transport: str, presents: str, clients: Clients,
+                     count: int, concurrency: int = CONCURRENCY) -> dict:
+    """``count`` handshakes by ``concurrency`` clients back to back: the server's CPU per
+    handshake, the rate and the latencies. Raises if any verdict is wrong."""
+    expect = presents != "bad token"
+    connect = upgraded_handshake if transport == "websocket" else raw_handshake
     latencies: list[float] = []
-    wrong = 0
-    deadline = time.perf_counter() + seconds
+    remaining = count
     connector = aiohttp.TCPConnector(limit=concurrency + 5)
     async with aiohttp.ClientSession(connector=connector) as http:
 
         async def client():
-            nonlocal wrong
-            while time.perf_counter() < deadline:
+            nonlocal remaining
+            while remaining > 0:
+                remaining -= 1
+                query = clients.query(presents)
                 started = time.perf_counter()
-                answer = await raw_handshake(url, query=query, http=http)
+                answer = await connect(server.url, query=query, http=http)
                 latencies.append(time.perf_counter() - started)
-                wrong += answer.connected != expect
+                if answer.connected != expect:
+                    raise AssertionError(f"{server.kind}: wrong verdict {answer}")
 
-        await asyncio.gather(*(client() for _ in range(concurrency)))
-    if wrong:
-        raise AssertionError(f"{wrong} handshakes got the wrong verdict")
-    return latencies
-
-
-def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
-
-
-async def measure_scenario(name, server, query, expect, levels, seconds):
-    result = {"levels": {}}
-    cpu_used, handshakes = 0.0, 0
-    for concurrency in levels:
-        progress(f"{name}: {concurrency} concurrent clients for {seconds:g} s")
-        cpu_before = server.cpu()
+        before = (await server.stats())["cpu_seconds"]
         started = time.perf_counter()
-        latencies = await load(server.url, query, concurrency, seconds, expect)
+        await asyncio.gather(*(client() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
-        cpu_used += server.cpu() - cpu_before
-        handshakes += len(latencies)
-        result["levels"][concurrency] = {
-            "handshakes": len(latencies),
-            "per_second": len(latencies) / elapsed,
-            "p50_ms": percentile(latencies, 50) * 1000,
-            "p99_ms": percentile(latencies, 99) * 1000,
-        }
-    result["server_cpu_ms_per_handshake"] = cpu_used / handshakes * 1000
-    return result
+        after = (await server.stats())["cpu_seconds"]
+    return {"cpu_ms": (after - before) / count * 1000, "per_second": count / elapsed,
+            "p50_ms": statistics.median(latencies) * 1000}
 
 
-async def memory_per_socket(server, query, sockets: int) -> float:
-    """Server RSS growth per connected (and kept) socket, in KiB."""
-    progress(f"memory: {sockets} sockets kept open")
-    connector = aiohttp.TCPConnector(limit=50)
-    async with aiohttp.ClientSession(connector=connector) as http:
-        await raw_handshake(server.url, query=query, http=http)  # warm up
-        before = await server.memory()
-        answers = await asyncio.gather(*(raw_handshake(server.url, query=query, http=http,
-                                                       close=False) for _ in range(sockets)))
-        after = await server.memory()
-    assert all(answer.connected for answer in answers)
-    return (after - before) / sockets / 1024
+def per(before: dict, after: dict, count: int, keys: tuple[str, ...]) -> dict:
+    return {key: (after[key] - before[key]) / count for key in keys
+            if after.get(key) is not None and before.get(key) is not None}
 
 
-async def login_lag(server, logins: int) -> float:
+async def settle(servers: dict) -> None:
+    """Until every server has let go of the sessions that closed: python-engineio removes a
+    closed session on its next sweep (within its ping timeout, 20 s), and the session's ping
+    task holds it until its ping interval (25 s) has passed."""
+    progress("waiting for the servers to let the closed sessions go")
+    started = time.monotonic()
+    await asyncio.gather(*(server.sessions_closed() for server in servers.values()))
+    await asyncio.sleep(max(0.0, started + PING_INTERVAL + 5 - time.monotonic()))
+
+
+PING_INTERVAL = 25  # python-engineio's and Socket.IO 4's default, seconds
+
+
+async def memory(servers: dict, clients: Clients, closing: int, kept: int) -> dict:
+    """Per server: what ``closing`` handshakes that came and went leave behind, once the
+    server has let them go, and what each of ``kept`` open sockets holds.
+
+    Before measuring, twice as many handshakes come and go: a dict keeps the room its
+    largest size needed, once, and that is not a leak. Then one batch is measured in
+    resident memory and Python objects, and another in bytes Python allocated and still holds
+    (tracemalloc, started in between: its own bookkeeping would swell the first figure). Every
+    figure is taken after a full garbage collection; Node.js reports its V8 heap."""
+
+    async def batch(size: int, what: str) -> None:
+        for kind, server in servers.items():
+            progress(f"{kind}: {size} handshakes that close{what}")
+            await handshakes(server, "websocket", "own token", clients, size)
+        await settle(servers)
+
+    await batch(2 * closing, ", to warm up")
+    start = {kind: await server.stats(collect=True) for kind, server in servers.items()}
+    await batch(closing, "")
+    middle = {kind: await server.stats(collect=True, trace=True)
+              for kind, server in servers.items()}
+    await batch(closing, ", traced")
+    end = {kind: await server.stats(collect=True) for kind, server in servers.items()}
+    report = {}
+    for kind, server in servers.items():
+        progress(f"{kind}: {kept} sockets kept open")
+        connector = aiohttp.TCPConnector(limit=50)
+        async with aiohttp.ClientSession(connector=connector) as http:
+            answers = await asyncio.gather(*(
+                raw_handshake(server.url, query=clients.query("own token"), http=http,
+                              close=False) for _ in range(kept)))
+            assert all(answer.connected for answer in answers)
+            with_sockets = await server.stats(collect=True)
+        retained = {**per(start[kind], middle[kind], closing, ("rss", "objects", "heap")),
+                    **per(middle[kind], end[kind], closing, ("traced",))}
+        report[kind] = {"retained_per_closed_connection": retained,
+                        "per_open_socket": per(end[kind], with_sockets, kept,
+                                               ("traced", "heap"))}
+    return report
+
+
+async def login_lag(server: Server, logins: int) -> float:
     """The worst event-loop lag while ``logins`` password logins run at once."""
-    progress(f"event-loop lag: {logins} concurrent password logins")
+    progress(f"{server.kind}: event-loop lag, {logins} concurrent password logins")
     async with aiohttp.ClientSession() as http:
         async with http.get(server.url + "/bench/lag"):  # reset the probe
             pass
@@ -191,156 +243,81 @@ async def login_lag(server, logins: int) -> float:
             return (await response.json())["max_lag_ms"]
 
 
-async def run(quick: bool) -> dict:
-    levels = [1, 10, 50] if quick else [1, 10, 50, 200]
-    seconds = 1.5 if quick else 5.0
+def node_reference_ready() -> bool:
+    if not shutil.which("node") or not shutil.which("npm"):
+        return False
+    if not (NODE_DIR / "node_modules" / "socket.io").is_dir():
+        progress("installing socket.io 4.8 for the Node.js reference (npm ci)")
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True,
+                       stdout=subprocess.DEVNULL)
+    return True
+
+
+async def run(rounds: int, count: int, sockets: int, logs: Path) -> dict:
     secret = secrets.token_hex(32)
     env = {**os.environ, "TOKEN_SECRET": secret}
-    token = TokenIssuer(secret.encode(), ttl_seconds=3600).issue("alice", "user")
-    queries = {"token": f"token={token}", "bad token": "token=not-a-valid-token"}
-    report = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "quick": quick,
+    clients = Clients(secret)
+    kinds = [*SERVERS, *([NODE] if node_reference_ready() else [])]
+    report = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
               "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
                          f"Python {platform.python_version()}",
-              "client": "raw Engine.IO 4 polling client (aiohttp), one process",
-              "targets": TARGETS, "scenarios": {}, "memory_kib_per_socket": {},
-              "login_lag_ms": {}}
-    scenarios = {**SCENARIOS, **(NODE_SCENARIOS if node_reference_ready() else {})}
-    for name, (kind, presents) in scenarios.items():
-        server = Server(kind, env)
-        try:
+              "rounds": rounds, "handshakes_per_measure": count, "concurrency": CONCURRENCY,
+              "targets": TARGETS, "measures": {kind: {name: [] for name in SCENARIOS}
+                                               for kind in kinds},
+              "login_lag_ms": {}, "profile": {}, "profiled": PROFILED}
+    servers = {kind: Server(kind, env, logs / f"{kind}.log") for kind in kinds}
+    try:
+        for server in servers.values():
             await server.ready()
-            expect = presents == "token"
-            report["scenarios"][name] = await measure_scenario(
-                name, server, queries[presents], expect, levels, seconds)
-            if expect:
-                report["memory_kib_per_socket"][kind] = await memory_per_socket(
-                    server, queries[presents], 100 if quick else 500)
-        finally:
+        for server in servers.values():  # warm up: imports, caches, first allocations
+            await handshakes(server, "websocket", "own token", clients, count // 2)
+        for round_ in range(rounds):
+            for name, (transport, presents) in SCENARIOS.items():
+                order = random.Random(f"{round_} {name}").sample(kinds, len(kinds))
+                for kind in order:
+                    if kind == "bare" and presents == "bad token":
+                        continue
+                    progress(f"round {round_ + 1}/{rounds}: {name}, {kind}")
+                    report["measures"][kind][name].append(await handshakes(
+                        servers[kind], transport, presents, clients, count))
+        for kind in SERVERS:  # before tracemalloc starts: it would be in the profile
+            progress(f"{kind}: profiled while it answers {PROFILED}")
+            server = servers[kind]
+            report["profile"][kind] = await profile(server, lambda server=server: handshakes(
+                server, *SCENARIOS[PROFILED], clients, 5 * count))
+        report["memory"] = await memory(servers, clients, closing=3 * count, kept=sockets)
+    finally:
+        for server in servers.values():
             server.stop()
     for kind in ("legacy", "middleware"):  # on a fresh server: the logins' lag, nothing else's
-        server = Server(kind, env)
+        server = Server(kind, env, logs / f"{kind}-logins.log")
         try:
             await server.ready()
-            runs = [await login_lag(server, 50) for _ in range(3)]
-            report["login_lag_ms"][kind] = statistics.median(runs)
-            report.setdefault("login_lag_runs_ms", {})[kind] = runs
+            report["login_lag_ms"][kind] = [await login_lag(server, 50) for _ in range(3)]
         finally:
             server.stop()
     progress("done\n")
     return report
 
 
-def ratios(report: dict) -> dict:
-    """The targets, checked: ratios to the floor and the refusal's cost."""
-    scenarios = report["scenarios"]
-    bare = scenarios["bare"]["levels"]
-    checks = {}
-    for kind in ("legacy", "middleware"):
-        accept = scenarios[f"{kind} accept"]
-        refuse = scenarios[f"{kind} refuse"]
-        checks[kind] = {  # the median over concurrency levels: one level alone is noisy
-            "accept_ratio": statistics.median(
-                accept["levels"][level]["per_second"] / bare[level]["per_second"]
-                for level in bare),
-            "refusal_cheaper": (accept["server_cpu_ms_per_handshake"]
-                                / refuse["server_cpu_ms_per_handshake"]),
-            "login_lag_ms": report["login_lag_ms"][kind],
-        }
-    return checks
-
-
-def table(report: dict) -> str:
-    scenarios = report["scenarios"]
-    levels = list(scenarios["bare"]["levels"])
-    lines = ["| scenario | clients | handshakes/s | vs bare | p50 ms | p99 ms | CPU ms/handshake |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
-    for name, result in scenarios.items():
-        for level in levels:
-            row = result["levels"][level]
-            ratio = row["per_second"] / scenarios["bare"]["levels"][level]["per_second"]
-            lines.append(f"| {name} | {level} | {row['per_second']:.0f} | {ratio:.2f} | "
-                         f"{row['p50_ms']:.1f} | {row['p99_ms']:.1f} | "
-                         f"{result['server_cpu_ms_per_handshake']:.2f} |")
-    return "\n".join(lines)
-
-
-def verdicts(report: dict) -> str:
-    targets = report["targets"]
-    rows = [  # (what, check key, wanted, met?, format)
-        ("accept path vs bare floor (median over levels)", "accept_ratio",
-         f"≥ {targets['accept_ratio_min']}",
-         lambda v: v >= targets["accept_ratio_min"], "{:.2f}"),
-        ("refusal cheaper than accept (server CPU)", "refusal_cheaper",
-         f"≥ {targets['refusal_cheaper_min']:g}x", lambda v: v >= targets["refusal_cheaper_min"],
-         "{:.2f}x"),
-        ("event-loop lag, 50 concurrent logins (median of 3)", "login_lag_ms",
-         f"< {targets['login_lag_max_ms']:g} ms", lambda v: v < targets["login_lag_max_ms"],
-         "{:.1f} ms"),
-    ]
-    lines = ["| server | target | wanted | measured | |", "|---|---|---|---|---|"]
-    for kind, check in report["checks"].items():
-        for what, key, wanted, met, shape in rows:
-            # the cheap-refusal target is 0.9's: a 1.0+ refusal needs a session by design
-            informative = kind == "middleware" and key == "refusal_cheaper"
-            verdict = "(no target)" if informative else ok(met(check[key]))
-            lines.append(f"| {kind} | {what} | {'—' if informative else wanted} | "
-                         f"{shape.format(check[key])} | {verdict} |")
-    return "\n".join(lines)
-
-
-def ok(met: bool) -> str:
-    return "met" if met else "**missed**"
-
-
-def chart(report: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    scenarios = report["scenarios"]
-    levels = list(scenarios["bare"]["levels"])
-    figure, axes = pyplot.subplots(figsize=(9, 4.5), dpi=100)
-    width = 0.8 / len(scenarios)
-    for index, (name, result) in enumerate(scenarios.items()):
-        xs = [position + index * width for position in range(len(levels))]
-        axes.bar(xs, [result["levels"][level]["per_second"] for level in levels], width,
-                 label=name)
-    axes.set_xticks([position + 0.4 - width / 2 for position in range(len(levels))],
-                    [f"{level} concurrent" for level in levels])
-    axes.set_ylabel("handshakes per second")
-    axes.set_title(f"Handshakes per second by scenario ({report['machine']})")
-    axes.legend(fontsize="small")
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path)
-
-
-MEMORY_MEASURES = {"node": " (V8 heap after GC)"}  # the others: the process's RSS
-
-
-def markdown(report: dict) -> str:
-    memory = ", ".join(f"{kind}{MEMORY_MEASURES.get(kind, '')} {kib:.1f} KiB" for kind, kib in
-                       report["memory_kib_per_socket"].items())
-    return (f"Measured {report['date']} on {report['machine']}"
-            f"{' (quick run)' if report['quick'] else ''}; client: {report['client']}.\n\n"
-            f"{table(report)}\n\n**Memory per connected socket** "
-            f"(server RSS growth, unless noted): {memory}.\n\n"
-            f"**Targets**\n\n{verdicts(report)}\n")
-
-
 def main() -> None:
+    from bench.report import chart, render
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a run of under a minute")
+    parser.add_argument("--quick", action="store_true", help="a few minutes: fewer rounds")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 15; quick: 5)")
     args = parser.parse_args()
-    report = asyncio.run(run(args.quick))
-    report["checks"] = ratios(report)
+    pin(1)
+    rounds, count, sockets = (5, 300, 200) if args.quick else (15, 400, 500)
+    rounds = args.rounds or rounds
+    with tempfile.TemporaryDirectory(prefix="bench-logs-") as logs:
+        report = asyncio.run(run(rounds, count, sockets, Path(logs)))
+    report["quick"] = args.quick
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
-    (RESULTS / "performance.md").write_text(markdown(report))
     chart(report, CHART)
-    print(markdown(report))
-    print(f"wrote {RESULTS / 'latest.json'}, {RESULTS / 'performance.md'}, {CHART}")
+    print(render(report))
+    print(f"wrote {RESULTS / 'latest.json'} and {CHART}; the docs build renders the page")
 
 
 if __name__ == "__main__":

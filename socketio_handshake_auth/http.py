@@ -2,14 +2,18 @@
 same way from aiohttp and from ASGI (the ``environ`` python-engineio builds for each)."""
 
 import functools
+import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: every open connection keeps one
 class HttpRequest:
-    headers: tuple[tuple[str, str], ...]  # in the order sent, names as sent
+    # (name, value) pairs in the order sent, names as sent; under aiohttp, a view of the
+    # request's own headers (a copy would double what every open connection keeps)
+    headers: Iterable[tuple[str, str]]
     remote: str  # the peer's address
     port: int | None  # the peer's port
     url: str  # path and query, percent-encoding kept
@@ -40,7 +44,7 @@ def _read(environ: dict) -> HttpRequest:
     if "aiohttp.request" in environ:
         request = environ["aiohttp.request"]
         peer = request.transport.get_extra_info("peername") if request.transport else None
-        return HttpRequest(tuple(request.headers.items()), request.remote or "",
+        return HttpRequest(request.headers.items(), request.remote or "",
                            peer[1] if peer else None, request.raw_path, request.secure)
     scope = environ["asgi.scope"]
     host, port = scope.get("client") or ("", None)
@@ -66,7 +70,7 @@ def node_headers(request: HttpRequest) -> dict[str, str]:
     Node allows only one, ``cookie`` is joined with "; ", any other with ", "."""
     headers: dict[str, str] = {}
     for name, value in request.headers:
-        name = name.lower()
+        name = sys.intern(name.lower())  # one copy of each name for every connection
         if name not in headers:
             headers[name] = value
         elif name not in NODE_SINGLE_HEADERS:

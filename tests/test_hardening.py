@@ -383,7 +383,8 @@ async def test_a_socket_is_ended_when_its_token_expires_and_a_fresh_token_reconn
         await client.connect(url, headers=headers, wait_timeout=3)
         await until(lambda: ended, timeout=5)
         assert ended == [{"reason": "expired_token", "message": "Token expired"}]
-        await until(lambda: not client.connected)
+        # the namespace goes first, the Engine.IO transport just after: wait for both
+        await until(lambda: not client.connected and client.eio.state == "disconnected")
         current["token"] = servers.policy.tokens.issue("alice", "user")
         await client.connect(url, headers=headers, wait_timeout=3)
         await until(lambda: len(welcomes) == 2)

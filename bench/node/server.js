@@ -10,10 +10,16 @@ const port = Number(process.argv[2]);
 const secret = process.env.TOKEN_SECRET;
 const server = http.createServer((request, response) => {
   response.writeHead(200, { "Content-Type": "application/json" });
-  if (request.url === "/bench/memory") {
-    // the memory column: RSS does not grow while V8's reserved heap has room (node --expose-gc)
-    global.gc();
-    response.end(JSON.stringify({ heap_used: process.memoryUsage().heapUsed }));
+  if (request.url.startsWith("/bench/stats")) {
+    const { user, system } = process.cpuUsage();
+    const stats = { cpu_seconds: (user + system) / 1e6, sessions: io.engine.clientsCount };
+    if (request.url.includes("gc=1")) {
+      // RSS does not grow while V8's reserved heap has room: the heap after a full GC counts
+      global.gc();
+      const { heapUsed, rss } = process.memoryUsage();
+      Object.assign(stats, { heap: heapUsed, rss });
+    }
+    response.end(JSON.stringify(stats));
     return;
   }
   // the bench's readiness probe; this server has no loop-lag probe

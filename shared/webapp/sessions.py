@@ -30,7 +30,7 @@ class LiveSessions:
     def __init__(self, bus=None):
         self.bus = bus
         self._expiries = Deadlines(lambda socket: self._end_soon(socket, "expired_token"))
-        self._by_token: dict[str, set] = defaultdict(set)
+        self._by_token: dict[str, list] = defaultdict(list)  # a list: most tokens have one
         self._token_of: dict[object, str] = {}
         self._endings: set[asyncio.Task] = set()
         self._live: set = set()
@@ -46,11 +46,12 @@ class LiveSessions:
     def track(self, socket, identity: dict) -> None:
         """Watch ``socket``; ``identity`` has the ``expires_at`` / ``token_id`` the policy set."""
         expires_at, token_id = identity.get("expires_at"), identity.get("token_id")
+        self.forget(socket)  # watched once, whatever calls this
         self._live.add(socket)
         if expires_at is not None:  # ended within a second of it (exp counts in seconds)
             self._expiries.add(socket, max(0.0, expires_at - time.time()))
         if token_id:
-            self._by_token[token_id].add(socket)
+            self._by_token[token_id].append(socket)
             self._token_of[socket] = token_id
 
     def forget(self, socket) -> None:
@@ -58,7 +59,7 @@ class LiveSessions:
         self._expiries.discard(socket)
         token_id = self._token_of.pop(socket, None)
         if token_id is not None:
-            self._by_token[token_id].discard(socket)
+            self._by_token[token_id].remove(socket)
             if not self._by_token[token_id]:
                 del self._by_token[token_id]
 

@@ -1,0 +1,258 @@
+"""What ``make bench`` measured, as the Performance page shows it: the tables, the targets
+checked, and sentences that read the same numbers (docs/hooks/generated_tables.py renders
+this from bench/results/latest.json on every docs build)."""
+
+import statistics
+
+from bench.run import ACCEPTS, NODE, SCENARIOS, TARGETS
+
+STYLES = {"legacy": "0.9 style", "middleware": "1.0+ style"}
+
+
+def cpu_ratio(report: dict, kind: str, scenario: str) -> float:
+    """The median, over the rounds, of this server's CPU per handshake divided by the bare
+    floor's in the same round and scenario."""
+    mine, floor = report["measures"][kind][scenario], report["measures"]["bare"][scenario]
+    return statistics.median(m["cpu_ms"] / f["cpu_ms"] for m, f in zip(mine, floor, strict=True))
+
+
+def median_of(report: dict, kind: str, scenario: str, key: str) -> float:
+    return statistics.median(m[key] for m in report["measures"][kind][scenario])
+
+
+def refusal_cheaper(report: dict, kind: str) -> float:
+    """How many times more server CPU an accepted handshake (polling, a token per client)
+    costs than a refused one, the median over rounds."""
+    accept = report["measures"][kind]["polling, a token per client"]
+    refuse = report["measures"][kind]["refusal"]
+    return statistics.median(a["cpu_ms"] / r["cpu_ms"] for a, r in zip(accept, refuse, strict=True))
+
+
+def memory_ratio(report: dict, kind: str, measure: str) -> float:
+    return (report["memory"][kind][measure]["traced"]
+            / report["memory"]["bare"][measure]["traced"])
+
+
+def checks(report: dict) -> list[tuple[str, str, str, str, bool]]:
+    """Every target, for each style: (style, what, wanted, measured, met)."""
+    targets = report["targets"]
+    rows = []
+    for kind, style in STYLES.items():
+        for scenario in ACCEPTS:
+            ratio = cpu_ratio(report, kind, scenario)
+            rows.append((style, f"CPU per accepted handshake, {scenario}",
+                         f"≤ {targets['cpu_ratio_max']:.2f}x", f"{ratio:.2f}x",
+                         ratio <= targets["cpu_ratio_max"]))
+        memory = report["memory"]
+        ratio = memory_ratio(report, kind, "per_open_socket")
+        rows.append((style, "memory per open socket", f"≤ {targets['socket_memory_ratio_max']}x",
+                     f"{ratio:.2f}x", ratio <= targets["socket_memory_ratio_max"]))
+        retained = memory[kind]["retained_per_closed_connection"]["traced"]
+        floor = memory["bare"]["retained_per_closed_connection"]["traced"]
+        rows.append((style, "memory retained per closed connection", f"≤ bare ({floor:.0f} B)",
+                     f"{retained:.0f} B", retained <= max(floor, 0) + RETAINED_NOISE_BYTES))
+        if kind == "legacy":  # 1.0+ refuses in a CONNECT, after the session opened: no target
+            cheaper = refusal_cheaper(report, kind)
+            rows.append((style, "a refusal is cheaper than an accept",
+                         f"≥ {targets['refusal_cheaper_min']:g}x", f"{cheaper:.1f}x",
+                         cheaper >= targets["refusal_cheaper_min"]))
+        lag = statistics.median(report["login_lag_ms"][kind])
+        rows.append((style, "event-loop lag, 50 concurrent logins",
+                     f"< {targets['login_lag_max_ms']:g} ms", f"{lag:.1f} ms",
+                     lag < targets["login_lag_max_ms"]))
+    return rows
+
+
+# what tracemalloc finds allocated per closed connection when nothing is kept: a cache that
+# is filling up (a bounded one, such as the sid hashes of the access log) or a list that has
+# just grown its storage, spread over the handshakes
+RETAINED_NOISE_BYTES = 64
+
+
+def header(report: dict) -> str:
+    return (f"Measured {report['date']} on {report['machine']}"
+            f"{' (quick run)' if report.get('quick') else ''}: {report['rounds']} interleaved "
+            f"rounds of {report['handshakes_per_measure']} handshakes per scenario and server, "
+            f"{report['concurrency']} clients at a time; each server pinned to one core, the "
+            "client to the other.")
+
+
+def cpu_table(report: dict) -> str:
+    kinds = [kind for kind in report["measures"] if kind != "bare"]
+    names = {**STYLES, NODE: "Node.js 4.8 (reference)"}
+    lines = ["| scenario | bare: CPU per handshake | "
+             + " | ".join(names[kind] for kind in kinds) + " |",
+             "|---|---:|" + "---:|" * len(kinds)]
+    for scenario in SCENARIOS:
+        if scenario in ACCEPTS:
+            floor = f"{median_of(report, 'bare', scenario, 'cpu_ms'):.3f} ms"
+            cells = [f"{cpu_ratio(report, kind, scenario):.2f}x" for kind in kinds]
+        else:
+            floor = "(accepts everything)"
+            cells = [f"{median_of(report, kind, scenario, 'cpu_ms'):.3f} ms" for kind in kinds]
+        lines.append(f"| {scenario} | {floor} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def memory_table(report: dict) -> str:
+    lines = ["| server | per open socket | retained per closed connection | "
+             "objects retained per closed connection | resident memory growth per closed "
+             "connection |", "|---|---:|---:|---:|---:|"]
+    for kind, memory in report["memory"].items():
+        key = "heap" if kind == NODE else "traced"
+        socket = memory["per_open_socket"][key] / 1024
+        retained = memory["retained_per_closed_connection"]
+        objects = f"{retained['objects']:.2f}" if "objects" in retained else "—"
+        note = " (V8 heap)" if kind == NODE else ""
+        lines.append(f"| {kind}{note} | {socket:.1f} KiB | {retained[key]:.0f} B | {objects} | "
+                     f"{retained['rss'] / 1024:.1f} KiB |")
+    return "\n".join(lines)
+
+
+def rate_table(report: dict) -> str:
+    kinds = list(report["measures"])
+    lines = ["| scenario | " + " | ".join(kinds) + " |", "|---|" + "---:|" * len(kinds)]
+    for scenario in SCENARIOS:
+        cells = [f"{median_of(report, kind, scenario, 'per_second'):.0f}/s, "
+                 f"{median_of(report, kind, scenario, 'p50_ms'):.1f} ms"
+                 if report["measures"][kind][scenario] else "—" for kind in kinds]
+        lines.append(f"| {scenario} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def targets_table(report: dict) -> str:
+    lines = ["| style | target | wanted | measured | |", "|---|---|---|---|---|"]
+    for style, what, wanted, measured, met in checks(report):
+        lines.append(f"| {style} | {what} | {wanted} | {measured} | "
+                     f"{'met' if met else '**missed**'} |")
+    return "\n".join(lines)
+
+
+def render(report: dict) -> str:
+    return (f"{header(report)}\n\n"
+            "**Server CPU per handshake**: the bare floor's, and each server's as a ratio "
+            "to it (the median of the rounds' ratios); for refusals, the CPU itself.\n\n"
+            f"{cpu_table(report)}\n\n**Targets**\n\n{targets_table(report)}\n\n"
+            "**Memory**: bytes Python allocated and still holds (tracemalloc), after a full "
+            "garbage collection; for Node.js, V8's heap.\n\n"
+            f"{memory_table(report)}\n\n"
+            "**Handshakes per second and median latency**, as the client saw them: the "
+            "client has one core and is the bottleneck, so these are for reading, not for "
+            "targets\n\n"
+            f"{rate_table(report)}\n\n"
+            f"**Where the CPU goes** ({report['profiled']}; py-spy samples, charged to the "
+            "code that asked for the work; see the chart below)\n\n"
+            f"{profile_table(report)}\n")
+
+
+def all_met(report: dict) -> bool:
+    return all(met for *_, met in checks(report))
+
+
+assert set(TARGETS) == {"cpu_ratio_max", "socket_memory_ratio_max", "refusal_cheaper_min",
+                        "login_lag_max_ms"}
+
+
+def profile_table(report: dict) -> str:
+    """Microseconds of server CPU per handshake in each part of the code, from the profile's
+    shares and the measured CPU per handshake of the profiled scenario."""
+    scenario = report["profiled"]
+    kinds = list(report["profile"])
+    per_kind = {kind: median_of(report, kind, scenario, "cpu_ms") * 1000 for kind in kinds}
+    names = list(dict.fromkeys(name for kind in kinds for name in report["profile"][kind]))
+    lines = ["| part of the code | " + " | ".join(kinds) + " |", "|---|" + "---:|" * len(kinds)]
+    for name in names:
+        cells = [f"{report['profile'][kind].get(name, 0) * per_kind[kind]:.0f} µs"
+                 for kind in kinds]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines.append("| **all** | " + " | ".join(f"**{per_kind[k]:.0f} µs**" for k in kinds) + " |")
+    return "\n".join(lines)
+
+
+def chart(report: dict, path) -> None:
+    """The profile as stacked bars: one per server, one colour per part of the code."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    scenario = report["profiled"]
+    kinds = list(report["profile"])
+    names = list(dict.fromkeys(name for kind in kinds for name in report["profile"][kind]))
+    figure, axes = pyplot.subplots(figsize=(11, 3.6), dpi=100)
+    left = [0.0] * len(kinds)
+    colours = pyplot.get_cmap("tab10")
+    for index, name in enumerate(names):
+        widths = [report["profile"][kind].get(name, 0)
+                  * median_of(report, kind, scenario, "cpu_ms") * 1000 for kind in kinds]
+        axes.barh(kinds, widths, left=left, label=name, color=colours(index % 10))
+        left = [a + b for a, b in zip(left, widths, strict=True)]
+    axes.invert_yaxis()
+    axes.set_xlabel(f"server CPU per handshake, µs ({scenario})")
+    axes.set_title("Where a handshake's server CPU goes")
+    axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    pyplot.close(figure)
+
+
+def round_ratios(report: dict, kind: str, scenario: str) -> list[float]:
+    mine, floor = report["measures"][kind][scenario], report["measures"]["bare"][scenario]
+    return [m["cpu_ms"] / f["cpu_ms"] for m, f in zip(mine, floor, strict=True)]
+
+
+def reading(report: dict) -> str:
+    """Sentences that read this run's numbers: they cannot disagree with the tables."""
+    targets, lines = report["targets"], []
+    cpu_max = targets["cpu_ratio_max"]
+    for kind, style in STYLES.items():
+        ratios = {scenario: cpu_ratio(report, kind, scenario) for scenario in ACCEPTS}
+        worst = max(ratios, key=ratios.get)
+        spread = round_ratios(report, kind, worst)
+        missed = sum(ratio > cpu_max for ratio in ratios.values())
+        lines.append(
+            f"- **The {style} server costs {min(ratios.values()):.2f}x to "
+            f"{ratios[worst]:.2f}x the floor's CPU per accepted handshake**, against a target "
+            f"of {cpu_max:.2f}x: "
+            + (f"missed in {missed} of {len(ratios)} scenarios" if missed else "met in all")
+            + f". Its worst is {worst}; single rounds of it range from {min(spread):.2f}x to "
+            f"{max(spread):.2f}x, so only the median means something.")
+    profile, scenario = report["profile"], report["profiled"]
+    extra = {kind: {name: (profile[kind].get(name, 0) * median_of(report, kind, scenario,
+                                                                 "cpu_ms")
+                           - profile["bare"].get(name, 0) * median_of(report, "bare", scenario,
+                                                                      "cpu_ms")) * 1000
+                    for name in set(profile[kind]) | set(profile["bare"])}
+             for kind in STYLES}
+    for kind, style in STYLES.items():
+        top = sorted(extra[kind].items(), key=lambda item: -item[1])[:3]
+        listed = "; ".join(f"{name} {microseconds:+.0f} µs" for name, microseconds in top)
+        lines.append(f"- **Where the {style} server spends more than the floor** "
+                     f"({scenario}): {listed}.")
+    cheaper = refusal_cheaper(report, "legacy")
+    lines.append(
+        f"- **A 0.9 refusal costs {cheaper:.1f}x less CPU than an accepted handshake**: one "
+        "`403` to the first HTTP request, no session, no packet (target "
+        f"{targets['refusal_cheaper_min']:g}x). A 1.0+ refusal comes after the session opened "
+        f"and a CONNECT: {median_of(report, 'middleware', 'refusal', 'cpu_ms'):.3f} ms, the "
+        "price of a refusal the client can read, so it has no target.")
+    socket_ratio = {kind: memory_ratio(report, kind, "per_open_socket") for kind in STYLES}
+    lines.append(
+        "- **Memory per open socket**: "
+        + ", ".join(f"{STYLES[kind]} {ratio:.2f}x" for kind, ratio in socket_ratio.items())
+        + " the floor. The extra is the era's handshake object (headers, query, address, time),"
+        " the socket the app reads, its live-session record and its deadlines.")
+    memory = report["memory"]
+    kept = {kind: memory[kind]["retained_per_closed_connection"] for kind in ("bare", *STYLES)}
+    listed = ", ".join(f"{kind} {kept[kind]['traced']:.0f} B and "
+                       f"{round(kept[kind]['objects'], 2) + 0.0:.2f} objects" for kind in kept)
+    clean = all(kept[kind]["traced"] <= kept["bare"]["traced"] + RETAINED_NOISE_BYTES
+                and abs(kept[kind]["objects"]) < 0.05 for kind in STYLES)
+    lines.append(
+        ("- **A closed connection leaves nothing the floor does not**: "
+         if clean else "- **Closed connections leave memory behind**: ")
+        + f"per closed connection, {listed}. Resident memory grew by "
+        + ", ".join(f"{kind} {kept[kind]['rss'] / 1024:.1f} KiB" for kind in kept)
+        + " per closed connection.")
+    return "\n".join(lines) + "\n"
