@@ -8,8 +8,11 @@ and one timer, armed only while there are deadlines, visits the buckets that are
 """
 
 import asyncio
+import logging
 import math
 from collections.abc import Callable, Hashable
+
+log = logging.getLogger("handshake.deadlines")
 
 
 class Deadlines:
@@ -29,11 +32,12 @@ class Deadlines:
     def add(self, key: Hashable, delay: float) -> None:
         self.discard(key)
         loop = asyncio.get_running_loop()
-        number = math.ceil((loop.time() + delay) / self.tick)
+        now = loop.time()  # never the tick being visited: an expiry may add its key again
+        number = max(math.ceil((now + delay) / self.tick), math.floor(now / self.tick) + 1)
         self._buckets.setdefault(number, set()).add(key)
         self._bucket_of[key] = number
         if self._timer is None:
-            self._timer = loop.call_later(self.tick, self._visit)
+            self._arm(loop)
 
     def discard(self, key: Hashable) -> None:
         number = self._bucket_of.pop(key, None)
@@ -45,9 +49,21 @@ class Deadlines:
 
     def _visit(self) -> None:
         loop = asyncio.get_running_loop()
-        now = loop.time() / self.tick
+        now = loop.time() / self.tick + 1e-9  # call_at's rounding must not skip a bucket
         for number in sorted(n for n in self._buckets if n <= now):
-            for key in self._buckets.pop(number):
-                del self._bucket_of[key]
-                self.expire(key)  # may add deadlines: they land in later buckets
-        self._timer = loop.call_later(self.tick, self._visit) if self._buckets else None
+            while self._buckets.get(number):  # an expiry may discard keys still to come
+                key = next(iter(self._buckets[number]))
+                self.discard(key)
+                try:
+                    self.expire(key)  # may add deadlines: they land in later buckets
+                except Exception:  # one failure must not cancel every later deadline
+                    log.exception("a deadline's expiry failed")
+        self._timer = None
+        if self._buckets:
+            self._arm(loop)
+
+    def _arm(self, loop: asyncio.AbstractEventLoop) -> None:
+        """At the next tick boundary: a bucket is visited as soon as its time has come, so a
+        deadline is never more than a tick late."""
+        self._timer = loop.call_at((math.floor(loop.time() / self.tick) + 1) * self.tick,
+                                   self._visit)

@@ -2,7 +2,6 @@
 same way from aiohttp and from ASGI (the ``environ`` python-engineio builds for each)."""
 
 import functools
-import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -65,12 +64,23 @@ NODE_SINGLE_HEADERS = {
 }
 
 
+# Shared by every connection's headers dict. Not sys.intern: a client chooses the names, and
+# Python 3.12 never frees an interned string.
+COMMON_HEADERS = {name: name for name in (
+    "host", "user-agent", "accept", "accept-encoding", "accept-language", "connection",
+    "origin", "referer", "cookie", "authorization", "upgrade", "content-type",
+    "content-length", "x-forwarded-for", "x-forwarded-proto", "sec-fetch-site",
+    "sec-fetch-mode", "sec-fetch-dest", "sec-websocket-key", "sec-websocket-version",
+    "sec-websocket-extensions", "cache-control", "pragma")}
+
+
 def node_headers(request: HttpRequest) -> dict[str, str]:
     """Node's ``req.headers``: names lower-cased; a repeated header keeps its first value if
     Node allows only one, ``cookie`` is joined with "; ", any other with ", "."""
     headers: dict[str, str] = {}
     for name, value in request.headers:
-        name = sys.intern(name.lower())  # one copy of each name for every connection
+        name = name.lower()
+        name = COMMON_HEADERS.get(name, name)  # one copy of the usual names for all sockets
         if name not in headers:
             headers[name] = value
         elif name not in NODE_SINGLE_HEADERS:

@@ -32,3 +32,29 @@ async def test_an_expiry_may_add_a_deadline_again():
     deadlines.add("again", 0.05)
     await asyncio.sleep(0.4)
     assert rounds == ["again"] * 3 and len(deadlines) == 0
+
+
+async def test_an_expiry_that_fails_stops_neither_the_others_nor_later_deadlines():
+    expired = []
+
+    def expire(key):
+        expired.append(key)
+        if key == "fails":
+            raise RuntimeError("boom")
+
+    deadlines = Deadlines(expire, tick=0.02)
+    for key in ("fails", "same tick", "other"):
+        deadlines.add(key, 0.02)
+    deadlines.add("later", 0.1)
+    await asyncio.sleep(0.25)
+    assert sorted(expired) == ["fails", "later", "other", "same tick"]
+
+
+async def test_an_expiry_may_discard_a_key_due_in_the_same_tick():
+    expired = []
+    deadlines = Deadlines(lambda key: expired.append(key) or deadlines.discard(
+        "b" if key == "a" else "a"), tick=0.05)
+    deadlines.add("a", 0.01)
+    deadlines.add("b", 0.01)
+    await asyncio.sleep(0.2)
+    assert len(expired) == 1  # whichever came first discarded the other

@@ -233,6 +233,7 @@ async def test_python_m_serves_and_stops(module):
         if process.poll() is None:
             process.kill()
             process.wait()
+        process.stdout.close()
     assert accepted.welcome == {"user": "alice", "role": "user",
                                 "server": SERVER_NAMES[module]}
     assert verdict_of(refused) == Verdict(False, reason="bad_credentials")

@@ -90,6 +90,7 @@ TOKENS = {
     "kid a number": raw({"alg": "HS256", "kid": 3}, json.dumps(GOOD).encode()),
     "kid a string": raw({"alg": "HS256", "kid": "k"}, json.dumps(GOOD).encode()),
     "header a list": f"{b64(b'[1]')}.{P}.{S}",
+    "header nested past the stack": f"{b64(b'[' * 1100)}.{P}.{S}",
     "wrong key": TokenIssuer(OTHER_SECRET).issue("alice", "user"),
     "payload swapped": f"{H}.{signed({**GOOD, 'sub': 'bob'}).split('.')[1]}.{S}",
     "signature cut": f"{H}.{P}.{S[:-2]}",

@@ -92,7 +92,7 @@ def _decode(segment: str) -> bytes:
 def _json_object(data: bytes, what: str) -> dict:
     try:
         value = json.loads(data)
-    except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past the stack
         raise jwt.DecodeError(f"invalid {what}") from None
     if not isinstance(value, dict):
         raise jwt.DecodeError(f"the {what} is not a JSON object")

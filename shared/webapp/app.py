@@ -144,8 +144,8 @@ def cap_sessions_per_address(io, policy: Policy, limit: int) -> None:
         except BaseException:
             release(eio_sid)
             raise
-        if result is False:  # refused: python-engineio drops it, and calls no disconnect
-            release(eio_sid)
+        if result is not None and result is not True:  # refused, as python-engineio reads
+            release(eio_sid)  # it: the session is dropped, and no disconnect follows
         return result
 
     async def disconnect(eio_sid, reason):

@@ -30,7 +30,7 @@ class LiveSessions:
     def __init__(self, bus=None):
         self.bus = bus
         self._expiries = Deadlines(lambda socket: self._end_soon(socket, "expired_token"))
-        self._by_token: dict[str, list] = defaultdict(list)  # a list: most tokens have one
+        self._by_token: dict[str, dict] = defaultdict(dict)  # token id -> {socket: None}
         self._token_of: dict[object, str] = {}
         self._endings: set[asyncio.Task] = set()
         self._live: set = set()
@@ -51,7 +51,7 @@ class LiveSessions:
         if expires_at is not None:  # ended within a second of it (exp counts in seconds)
             self._expiries.add(socket, max(0.0, expires_at - time.time()))
         if token_id:
-            self._by_token[token_id].append(socket)
+            self._by_token[token_id][socket] = None
             self._token_of[socket] = token_id
 
     def forget(self, socket) -> None:
@@ -59,7 +59,7 @@ class LiveSessions:
         self._expiries.discard(socket)
         token_id = self._token_of.pop(socket, None)
         if token_id is not None:
-            self._by_token[token_id].remove(socket)
+            del self._by_token[token_id][socket]
             if not self._by_token[token_id]:
                 del self._by_token[token_id]
 
