@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.policy import Identity, Policy
-from shared.policy.tokens import ALGORITHM, REQUIRED_CLAIMS, TokenIssuer
+from shared.policy.tokens import ALGORITHM, ISSUED_HEADER, REQUIRED_CLAIMS, TokenIssuer
 from tests.cases import USERS
 
 SECRET = b"k" * 32
@@ -53,6 +53,13 @@ def raw(header, payload: bytes, secret=SECRET) -> str:
     return f"{signing_input}.{b64(hmac.digest(secret, signing_input.encode(), hashlib.sha256))}"
 
 
+def unused_bit_set(segment: str) -> str:
+    """The same bytes, spelled with a low bit set that base64url leaves unused at the end."""
+    last = BASE64URL.index(segment[-1])
+    return segment[:-1] + BASE64URL[last ^ 1]
+
+
+BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 NOW = int(time.time())
 GOOD = {"sub": "alice", "role": "user", "iat": NOW, "exp": NOW + 600, "jti": "j1"}
 VALID = TokenIssuer(SECRET).issue("alice", "user")
@@ -94,6 +101,8 @@ TOKENS = {
     "wrong key": TokenIssuer(OTHER_SECRET).issue("alice", "user"),
     "payload swapped": f"{H}.{signed({**GOOD, 'sub': 'bob'}).split('.')[1]}.{S}",
     "signature cut": f"{H}.{P}.{S[:-2]}",
+    "signature spelled another way": f"{H}.{P}.{unused_bit_set(S)}",
+    "header spelled another way": f"{unused_bit_set(H)}.{P}.{S}",
     "signature empty": f"{H}.{P}.",
     "two segments": f"{H}.{P}",
     "four segments": f"{VALID}.{S}",
@@ -131,7 +140,11 @@ async def test_where_we_are_stricter_we_refuse_what_pyjwt_accepts(token):
     assert isinstance(theirs, dict) and not isinstance(ours, dict), (ours, theirs)
 
 
-BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+def test_issued_tokens_carry_the_header_that_verify_does_not_parse():
+    """``verify`` skips parsing ``ISSUED_HEADER``: it must be what the issuer writes, and a
+    header that passes every check parsing would make."""
+    assert H == ISSUED_HEADER
+    assert json.loads(base64.urlsafe_b64decode(H + "==")) == {"alg": "HS256", "typ": "JWT"}
 
 
 @settings(max_examples=300, deadline=None)

@@ -9,7 +9,6 @@ declared cases).
 """
 
 import base64
-import binascii
 import hashlib
 import hmac
 import json
@@ -24,7 +23,11 @@ import jwt
 ALGORITHM = "HS256"
 DEFAULT_TTL_SECONDS = 15 * 60
 REQUIRED_CLAIMS = ("sub", "exp", "iat")
-SEGMENT = re.compile(r"[A-Za-z0-9_-]*")  # base64url without padding (RFC 7515, section 2)
+# three segments of base64url without padding (RFC 7515, section 2)
+COMPACT_JWS = re.compile(r"([A-Za-z0-9_-]*)\.([A-Za-z0-9_-]*)\.([A-Za-z0-9_-]*)")
+# What PyJWT writes for this issuer's header, {"alg":"HS256","typ":"JWT"}: a token that has it
+# needs no header parsing (tests/test_tokens.py checks that issued tokens carry it).
+ISSUED_HEADER = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
 
 
 def secret_from_environment() -> bytes:
@@ -56,20 +59,13 @@ class TokenIssuer:
         """The claims of a valid token; raises the ``jwt.InvalidTokenError`` subclass
         ``jwt.decode`` would raise otherwise. The signature is checked before anything in the
         token is believed; an ``alg`` other than HS256 (``none`` included) is refused."""
-        segments = token.split(".") if isinstance(token, str) else ()
-        if len(segments) != 3 or not all(SEGMENT.fullmatch(s) for s in segments):
+        compact = COMPACT_JWS.fullmatch(token) if isinstance(token, str) else None
+        if compact is None:
             raise jwt.DecodeError("not a compact JWS")
-        header_part, payload_part, signature_part = segments
-        header = _json_object(_decode(header_part), "header")
-        if header.get("b64") is False:  # RFC 7797's detached payload: never issued here
-            raise jwt.DecodeError("unencoded payloads are not accepted")
+        header_part, payload_part, signature_part = compact.groups()
+        if header_part != ISSUED_HEADER:  # the header every token issued here has passes these
+            _check_header(_json_object(_decode(header_part), "header"))
         payload, signature = _decode(payload_part), _decode(signature_part)
-        if not isinstance(header.get("kid", ""), str):
-            raise jwt.InvalidTokenError("Key ID header parameter must be a string")
-        if "crit" in header:  # RFC 7515 4.1.11: extensions this verifier does not know
-            raise jwt.InvalidTokenError("unsupported critical header")
-        if header.get("alg") != ALGORITHM:
-            raise jwt.InvalidAlgorithmError("the algorithm is not HS256")
         expected = hmac.digest(self.secret, f"{header_part}.{payload_part}".encode(),
                                hashlib.sha256)
         if not hmac.compare_digest(expected, signature):
@@ -79,15 +75,28 @@ class TokenIssuer:
         return claims
 
 
+def _check_header(header: dict) -> None:
+    if header.get("b64") is False:  # RFC 7797's detached payload: never issued here
+        raise jwt.DecodeError("unencoded payloads are not accepted")
+    if not isinstance(header.get("kid", ""), str):
+        raise jwt.InvalidTokenError("Key ID header parameter must be a string")
+    if "crit" in header:  # RFC 7515 4.1.11: extensions this verifier does not know
+        raise jwt.InvalidTokenError("unsupported critical header")
+    if header.get("alg") != ALGORITHM:
+        raise jwt.InvalidAlgorithmError("the algorithm is not HS256")
+
+
+# The last character of a canonical base64url segment, by its length modulo 4: with 2 or 3
+# left over, its unused low bits are zero. (1 left over is never valid.)
+LAST_CHARACTERS = {2: frozenset("AQgw"), 3: frozenset("AEIMQUYcgkosw048")}
+
+
 def _decode(segment: str) -> bytes:
-    """Canonical base64url only: one token has one spelling."""
-    try:
-        data = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-    except (binascii.Error, ValueError):
-        raise jwt.DecodeError("invalid base64url") from None
-    if base64.urlsafe_b64encode(data).rstrip(b"=").decode() != segment:
+    """Canonical base64url only: one token has one spelling. ``segment`` is base64url."""
+    left_over = len(segment) % 4
+    if left_over == 1 or (left_over and segment[-1] not in LAST_CHARACTERS[left_over]):
         raise jwt.DecodeError("invalid base64url")
-    return data
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
 def _json_object(data: bytes, what: str) -> dict:
