@@ -33,6 +33,7 @@ from socketio_handshake_auth.sockets import (
     remember,
     watch_engine_io_sessions,
 )
+from socketio_handshake_auth.timeouts import within
 
 log = logging.getLogger("handshake.legacy")
 
@@ -67,12 +68,14 @@ async def run_authorization(fn, handshake_data: dict, timeout: float):
         if not answered.done():
             answered.set_result((err if js_truthy(err) else None, js_truthy(authorized)))
 
+    async def answer():
+        result = fn(handshake_data, callback)
+        if inspect.isawaitable(result):
+            await result
+        return await answered
+
     try:
-        async with asyncio.timeout(timeout):
-            result = fn(handshake_data, callback)
-            if inspect.isawaitable(result):
-                await result
-            return await answered
+        return await within(answer(), timeout)
     except TimeoutError:
         return "authorization callback not called in time", False
     except Exception as exc:

@@ -27,6 +27,7 @@ from socketio_handshake_auth.sockets import (
     Namespace,
     Socket,
 )
+from socketio_handshake_auth.timeouts import within
 
 log = logging.getLogger("handshake.middleware")
 
@@ -78,20 +79,23 @@ async def run_middlewares(fns, socket, timeout: float):
     is an error, one that does not call ``next`` within ``timeout`` seconds (for the whole
     chain) is an error, and a second call of ``next`` is ignored.
     """
-    async with asyncio.timeout(timeout):
-        for fn in fns:
-            called = asyncio.get_running_loop().create_future()
+    return await within(_chain(fns, socket), timeout)
 
-            def next(err=None, *ignored, called=called):  # the name Socket.IO gives it
-                if not called.done():
-                    called.set_result(err)
 
-            result = fn(socket, next)
-            if inspect.isawaitable(result):
-                await result
-            err = await called
-            if js_truthy(err):
-                return err
+async def _chain(fns, socket):
+    for fn in fns:
+        called = asyncio.get_running_loop().create_future()
+
+        def next(err=None, *ignored, called=called):  # the name Socket.IO gives it
+            if not called.done():
+                called.set_result(err)
+
+        result = fn(socket, next)
+        if inspect.isawaitable(result):
+            await result
+        err = await called
+        if js_truthy(err):
+            return err
     return None
 
 

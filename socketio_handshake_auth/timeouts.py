@@ -1,0 +1,47 @@
+"""``within(awaitable, timeout)``: ``asyncio.timeout``, with no timer for code that never waits.
+
+Authorization code usually finishes without waiting for anything (a token check and a user
+lookup in memory), yet ``asyncio.timeout`` schedules and cancels a timer on every call.
+``within`` runs the awaitable up to its first wait, and starts the timer only if there is one.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Generator
+from typing import Any
+
+
+async def within(awaitable: Awaitable, timeout: float):
+    """``await awaitable``; ``TimeoutError`` once it has waited ``timeout`` seconds. The time
+    it runs before its first wait is not counted: it holds the event loop, so no timer could
+    have interrupted it anyway."""
+    steps = awaitable.__await__()
+    try:
+        waiting_for = steps.send(None)
+    except StopIteration as done:
+        return done.value
+    async with asyncio.timeout(timeout):
+        return await _Rest(steps, waiting_for)
+
+
+class _Rest:
+    """The rest of a started awaitable, driven as ``await`` drives it: what it waits for goes
+    to the task, and what the task sends or throws (the timeout's cancellation) goes back."""
+
+    def __init__(self, steps: Generator, waiting_for: Any):
+        self.steps = steps
+        self.waiting_for = waiting_for
+
+    def __await__(self):
+        waiting_for = self.waiting_for
+        while True:
+            try:
+                sent = yield waiting_for
+            except BaseException as exc:  # handed on, as ``await`` would
+                resume = self.steps.throw
+                argument: Any = exc
+            else:
+                resume, argument = self.steps.send, sent
+            try:
+                waiting_for = resume(argument)
+            except StopIteration as done:
+                return done.value
