@@ -137,8 +137,10 @@ def remember(environ: dict, answer: Answer) -> None:
         environ["asgi.scope"][ASGI_ANSWER] = answer
 
 
-def guard_engine_path(path: str, jsonp: bool):
-    """An aiohttp middleware for python-engineio's path. One, as it runs on every request:
+def guarded(handle_request, jsonp: bool):
+    """python-engineio's aiohttp handler, behind what every request to its path must pass.
+    A wrapper around that one handler, not an aiohttp middleware: the app's other routes pay
+    nothing, and a polling handshake (four requests) pays no middleware call.
 
     - JSONP polling (``?j=``) gets 400, unless ``jsonp``. A JSONP answer is a script, and a
       ``<script>`` tag on any page, same site or not, sends the user's cookie and no
@@ -149,17 +151,14 @@ def guard_engine_path(path: str, jsonp: bool):
     - A handshake refused with an ``Answer`` gets that answer.
     """
 
-    @web.middleware
-    async def guard(request: web.Request, handler):
-        if not under(request.path, path):
-            return await handler(request)
+    async def guard(request: web.Request) -> web.StreamResponse:
         if not jsonp and asks_for_jsonp(request.query_string):
             log.info("JSONP polling refused", extra={"refusal": "jsonp_disabled"})
             return web.Response(status=400, text="JSONP polling is disabled")
         if (request.content_length or 0) > MAX_PACKET_BYTES:
             log.info("oversized packet refused (%d bytes)", request.content_length)
             return web.Response(status=413, text="payload too large")
-        response = await handler(request)
+        response = await handle_request(request)
         answer = request.get(ANSWER)
         if answer is None:
             return response
@@ -181,7 +180,7 @@ def asks_for_jsonp(query_string: str) -> bool:
 
 
 class Answers:
-    """``guard_engine_path``'s last rule for ASGI: wraps ``socketio.ASGIApp``."""
+    """``guarded``'s last rule for ASGI: wraps ``socketio.ASGIApp``."""
 
     def __init__(self, app):
         self.app = app
@@ -204,7 +203,7 @@ class Answers:
 
 
 def refuse_jsonp_asgi(app, path: str):
-    """``guard_engine_path``'s JSONP rule for ASGI."""
+    """``guarded``'s JSONP rule for ASGI."""
 
     async def guarded(scope, receive, send):
         query = scope.get("query_string", b"").decode("latin-1")
@@ -383,11 +382,16 @@ class Engine:
     async def _join(self, namespace, sid: str, environ: dict, auth=None) -> Socket:
         raise NotImplementedError
 
-    def attach(self, app: web.Application, *, attach_server: bool = True) -> None:
-        """Serve on an aiohttp app; ``attach_server=False`` if your server is attached."""
-        app.middlewares.append(guard_engine_path(self.path, self.jsonp))
-        if attach_server:
-            self.sio.attach(app, socketio_path=self.path)
+    def attach(self, app: web.Application, *, wrap=None) -> None:
+        """Serve on an aiohttp app (instead of ``sio.attach(app)``): the routes
+        python-engineio's own ``attach`` adds, with its handler ``guarded``. ``wrap``: your
+        own checks around that handler (a function that takes a handler, returns one)."""
+        handle_request = guarded(self.sio.eio.handle_request, self.jsonp)
+        if wrap is not None:
+            handle_request = wrap(handle_request)
+        app.router.add_get(self.path, handle_request)
+        app.router.add_post(self.path, handle_request)
+        app.router.add_route("OPTIONS", self.path, handle_request)
 
     def asgi_app(self, other_asgi_app=None, **options):
         """Serve under any ASGI server (uvicorn, with Starlette or FastAPI as ``other``)."""

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs
 import aiohttp
 import pytest
 import socketio
+import yarl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -265,6 +266,20 @@ async def test_pages_carry_a_content_security_policy_and_nosniff(server):
             assert page.headers["X-Content-Type-Options"] == "nosniff"
         async with http.get(server + "/static/client.js") as script:
             assert script.headers["X-Content-Type-Options"] == "nosniff"
+        async with http.get(server + "/nothing-here") as missing:  # aiohttp's own answer
+            assert missing.status == 404
+            assert missing.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("path", ["/static/vendor", "/static/%2e%2e/app.py",
+                                  "/static/..%2fapp.py", "/static/vendor/../../app.py",
+                                  "/static/client.js/", "/static/CLIENT.JS"])
+async def test_static_serves_its_files_and_nothing_else(server, path):
+    async with aiohttp.ClientSession() as http:
+        async with http.get(server + "/static/vendor/socket.io.min.js") as script:
+            assert script.status == 200 and "javascript" in script.content_type
+        async with http.get(yarl.URL(server + path, encoded=True)) as other:
+            assert other.status == 404, path
 
 
 async def test_a_page_of_the_server_itself_is_same_origin(server, tokens):

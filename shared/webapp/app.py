@@ -28,8 +28,8 @@ log = logging.getLogger("handshake.web")
 SHARED = Path(__file__).parent
 SERVER_NAME = web.AppKey("server_name", str)
 ALLOWED_ORIGINS = web.AppKey("allowed_origins", tuple)
-ALLOWED_HOSTS = web.AppKey("allowed_hosts", frozenset)  # their host names
 ENGINE = web.AppKey("engine", object)  # the server's LegacyServer or MiddlewareServer
+PROTECT = web.AppKey("protect", object)  # wraps a handler in the app's ``protection``
 MAX_SESSIONS_PER_ADDRESS = 50  # open Engine.IO sessions; a browser tab needs one
 
 
@@ -54,8 +54,11 @@ def create_web_app(*, server_name: str, policy: Policy, templates: Path,
     credentials (exactly these, never ``*``); None allows only the server's own pages.
     """
     install_log_filters()
-    app = web.Application(client_max_size=64 * 1024,
-                          middlewares=[protect()])
+    origins = tuple(allowed_origins or ())
+    protect = protection(origins, frozenset(urlsplit(origin).hostname for origin in origins))
+    app = web.Application(client_max_size=64 * 1024)
+    app.on_response_prepare.append(security_headers())
+    app[PROTECT] = protect
     app[POLICY] = policy
     app[SESSIONS] = LiveSessions(bus=RedisRevocationBus(redis) if redis else None)
     app.on_startup.append(app[SESSIONS].start)
@@ -63,13 +66,12 @@ def create_web_app(*, server_name: str, policy: Policy, templates: Path,
     if redis is not None:
         app.on_cleanup.append(lambda app: redis.aclose())
     app[SERVER_NAME] = server_name
-    app[ALLOWED_ORIGINS] = tuple(allowed_origins or ())
-    app[ALLOWED_HOSTS] = frozenset(urlsplit(origin).hostname for origin in app[ALLOWED_ORIGINS])
+    app[ALLOWED_ORIGINS] = origins
     setup_templates(app, templates)
-    app.router.add_get("/", index)
-    app.router.add_route("*", "/login", with_cors(login_or_preflight))
-    app.router.add_post("/logout", with_cors(logout))
-    add_static(app)
+    app.router.add_get("/", protect(index))
+    app.router.add_route("*", "/login", protect(with_cors(login_or_preflight)))
+    app.router.add_post("/logout", protect(with_cors(logout)))
+    add_static(app, protect)
     return app
 
 
@@ -96,7 +98,7 @@ def create_server_app(io, *, server_name: str, policy: Policy, templates: Path,
         namespace.on("disconnect", sessions.disconnected)
     app[ENGINE] = io
     cap_sessions_per_address(io, policy, MAX_SESSIONS_PER_ADDRESS)
-    io.attach(app)
+    io.attach(app, wrap=app[PROTECT])
     return app
 
 
@@ -167,8 +169,20 @@ def setup_templates(app: web.Application, *folders: Path) -> None:
     aiohttp_jinja2.setup(app, loader=jinja2.ChoiceLoader(loaders), autoescape=True)
 
 
-def add_static(app: web.Application) -> None:
-    app.router.add_static("/static/", SHARED / "static")
+def add_static(app: web.Application, protect=lambda handler: handler) -> None:
+    """``/static/…``: exactly the files in shared/static when the app starts, nothing else
+    (no path is ever joined from what the client sent)."""
+    folder = SHARED / "static"
+    files = {path.relative_to(folder).as_posix(): path
+             for path in folder.rglob("*") if path.is_file()}
+
+    async def static(request: web.Request) -> web.StreamResponse:
+        path = files.get(request.match_info["name"])
+        if path is None:
+            raise web.HTTPNotFound()
+        return web.FileResponse(path)
+
+    app.router.add_get("/static/{name:.+}", protect(static))
 
 
 async def index(request: web.Request) -> web.Response:
@@ -187,7 +201,8 @@ async def login_or_preflight(request: web.Request) -> web.StreamResponse:
 
 
 # --8<-- [start:guard]
-def foreign_request(request: web.Request) -> web.Response | None:
+def foreign_request(request: web.Request, allowed_origins: tuple,
+                    allowed_hosts: frozenset) -> web.Response | None:
     """What a browser lets another page do with the user's cookie, refused here:
 
     - a ``Host`` the server does not answer to: DNS rebinding (evil.example resolved to this
@@ -198,57 +213,55 @@ def foreign_request(request: web.Request) -> web.Response | None:
       on another port or site, which sends the cookie (SameSite counts ports as one site) and
       no Origin. Clients that are not browsers send neither header and are not affected.
     """
-    if not host_allowed(request):
-        log.info("refused host on %s", request.path, extra={"refusal": "unknown_host"})
+    host, path = request.host, request.path
+    if not known_host(host, allowed_hosts):
+        log.info("refused host on %s", path, extra={"refusal": "unknown_host"})
         return web.Response(status=421, text="unknown host")
-    if request.path != "/" and not request.path.startswith("/static/"):
+    if path != "/" and not path.startswith("/static/"):
         origin = request.headers.get("Origin")
         if origin:
-            allowed = origin == f"{request.scheme}://{request.host}" or (
-                origin in request.app[ALLOWED_ORIGINS])
+            allowed = origin == f"{request.scheme}://{host}" or origin in allowed_origins
         else:
             allowed = request.headers.get("Sec-Fetch-Site") not in ("same-site", "cross-site")
         if not allowed:
-            log.info("refused origin %s on %s", origin or "(none)", request.path,
+            log.info("refused origin %s on %s", origin or "(none)", path,
                      extra={"refusal": "foreign_origin"})
             return web.Response(status=403, text="origin not allowed")
     return None
 # --8<-- [end:guard]
 
 
-def host_allowed(request: web.Request) -> bool:
+@functools.lru_cache(maxsize=256)  # every request asks; a client sends the same few Hosts
+def known_host(host_header: str, allowed_hosts: frozenset) -> bool:
     """An address, ``localhost``, or the host of an allowed origin: never a name an attacker
     could point at this server."""
-    return known_host(request.host, request.app[ALLOWED_HOSTS])
-
-
-@functools.lru_cache(maxsize=256)  # every request asks; a client sends the same few Hosts
-def known_host(host_header: str, allowed: frozenset) -> bool:
     host = urlsplit(f"//{host_header}").hostname or ""
-    return host == "localhost" or host in allowed or is_ip_address(host)
+    return host == "localhost" or host in allowed_hosts or is_ip_address(host)
 
 
-def protect():
-    """The app's one middleware (each costs a coroutine on every request, and a polling
-    handshake makes four): a ``foreign_request`` is refused, and every answer, a refusal
-    too, gets the security headers."""
-    policy = content_security_policy(())
+def protection(allowed_origins: tuple, allowed_hosts: frozenset):
+    """A function that wraps a handler: a ``foreign_request`` is refused before it runs.
+    Every route of the app is wrapped (the engine's too), instead of an aiohttp middleware:
+    an app with any middleware pays for aiohttp's middleware chain on every request, about
+    a twentieth of what a whole polling handshake costs (docs/reference/performance.md)."""
 
-    @web.middleware
-    async def guard(request: web.Request, handler):
-        response = foreign_request(request) or await handler(request)
-        return with_security_headers(response, policy)
+    def protect(handler):
+        async def protected(request: web.Request) -> web.StreamResponse:
+            refusal = foreign_request(request, allowed_origins, allowed_hosts)
+            return refusal if refusal is not None else await handler(request)
 
-    return guard
+        return protected
+
+    return protect
 
 
 def security_headers(connect_sources: Sequence[str] = ()):
-    """A middleware that adds only the security headers (the side-by-side page's)."""
+    """An ``on_response_prepare`` hook: every answer, aiohttp's own (a 404) and a refusal
+    too, gets the security headers."""
     policy = content_security_policy(connect_sources)
 
-    @web.middleware
-    async def add_headers(request: web.Request, handler):
-        return with_security_headers(await handler(request), policy)
+    async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
+        with_security_headers(response, policy)
 
     return add_headers
 
@@ -266,7 +279,8 @@ def content_security_policy(connect_sources: Sequence[str]) -> str:
 def with_security_headers(response: web.StreamResponse, policy: str) -> web.StreamResponse:
     """Every answer: ``nosniff``; pages: the Content-Security-Policy."""
     response.headers["X-Content-Type-Options"] = "nosniff"
-    if response.content_type == "text/html":
+    # the header as written, not ``response.content_type``, which parses it on every answer
+    if response.headers.get("Content-Type", "").startswith("text/html"):
         response.headers["Content-Security-Policy"] = policy
     return response
 

@@ -16,7 +16,8 @@ DESCRIPTION = "side-by-side page"
 
 
 def create_app(*, legacy: str, middleware: str) -> web.Application:
-    app = web.Application(middlewares=[security_headers([legacy, middleware])])
+    app = web.Application()
+    app.on_response_prepare.append(security_headers([legacy, middleware]))
     app[PANES] = [
         {"name": "legacy", "server": legacy, "era": "0.9", "title": "0.9: global authorization"},
         {"name": "middleware", "server": middleware, "era": "1.0+", "title": "1.0+: middleware"},
