@@ -23,8 +23,11 @@ class HttpRequest:
         return self.url.partition("?")[2]
 
     def header(self, name: str) -> str | None:
-        name = name.lower()
-        return next((value for key, value in self.headers if key.lower() == name), None)
+        """The first value of a header, by its lower-case ``name``."""
+        for key, value in self.headers:
+            if key.lower() == name:
+                return value
+        return None
 
 
 def request_of(environ: dict) -> HttpRequest:
@@ -91,7 +94,12 @@ def node_headers(request: HttpRequest) -> dict[str, str]:
 def query_pairs(request: HttpRequest) -> list[tuple[str, str]]:
     """Decoded as Node does: ``+`` is a space, a bad escape stays as it is, bytes that are not
     UTF-8 become U+FFFD, a name without ``=`` has the value ``""``."""
-    return parse_qsl(request.query_string, keep_blank_values=True, errors="replace")
+    query = request.query_string
+    if "%" in query or "+" in query:
+        return parse_qsl(query, keep_blank_values=True, errors="replace")
+    # nothing to decode (the usual query): split it as parse_qsl would
+    return [(name, value) for name, _, value in (part.partition("=")
+                                                 for part in query.split("&") if part)]
 
 
 def node_query(request: HttpRequest) -> dict[str, str | list[str]]:

@@ -31,11 +31,14 @@ from socketio_handshake_auth.sockets import (
     Namespace,
     Socket,
     remember,
-    watch_engine_io_sessions,
 )
 from socketio_handshake_auth.timeouts import within
 
 log = logging.getLogger("handshake.legacy")
+# Where the gate keeps a connection's handshake data: in the environ python-engineio and
+# python-socketio keep for the connection's whole life, and let go of when it ends. A client
+# cannot set it: the names of the headers it sends all start with HTTP_.
+HANDSHAKE_DATA = "socketio_handshake_auth.handshake_data"
 
 
 def handshake_data_of(request: HttpRequest) -> dict:
@@ -46,7 +49,7 @@ def handshake_data_of(request: HttpRequest) -> dict:
         "time": js_date_string(),
         "query": node_query(request),
         "url": request.url,
-        "xdomain": request.header("Origin") is not None,
+        "xdomain": request.header("origin") is not None,
         "secure": request.secure,
         "issued": epoch_ms(),
     }
@@ -132,9 +135,6 @@ class LegacyServer(Engine):
                            "cors_credentials": True, **sio_options}
         super().__init__(sio, path=path, jsonp=jsonp, connect_timeout=connect_timeout,
                          sio_options=sio_options)
-        self.handshakes: dict[str, dict] = {}  # Engine.IO sid -> handshake data
-        watch_engine_io_sessions(self.sio, lambda eio_sid, environ: None,
-                                 lambda eio_sid: self.handshakes.pop(eio_sid, None))
         self._install_gate()
         self.sockets = self.of("/")  # io.sockets
 
@@ -162,7 +162,7 @@ class LegacyServer(Engine):
         open_session = self.sio.eio.handlers["connect"]
 
         async def gate(eio_sid, environ):
-            answer = await self._handshake(eio_sid, request_of(environ))
+            answer = await self._handshake(environ, request_of(environ))
             if answer is not None:
                 remember(environ, answer)
                 return False  # python-engineio drops the session; 0.9's answer replaces its
@@ -171,10 +171,10 @@ class LegacyServer(Engine):
         self.sio.eio.on("connect", gate)
 
     # --8<-- [start:gate]
-    async def _handshake(self, eio_sid: str, request: HttpRequest) -> Answer | None:
+    async def _handshake(self, environ: dict, request: HttpRequest) -> Answer | None:
         """The HTTP handshake, the request that opens a connection: None lets it through."""
-        origin = request.header("Origin")
-        if not origin_allowed(self.get("origins"), origin or request.header("Referer")):
+        origin = request.header("origin")
+        if not origin_allowed(self.get("origins"), origin or request.header("referer")):
             return Answer(403, "handshake bad origin")  # no Origin: 0.9 read the Referer
         handshake_data = handshake_data_of(request)
         err, authorized = await self._authorize(handshake_data)
@@ -183,7 +183,7 @@ class LegacyServer(Engine):
             return Answer(500, "handshake error", origin)
         if not authorized:
             return Answer(403, "handshake unauthorized", origin)
-        self.handshakes[eio_sid] = handshake_data  # the same object becomes socket.handshake
+        environ[HANDSHAKE_DATA] = handshake_data  # the same object becomes socket.handshake
         return None
     # --8<-- [end:gate]
 
@@ -195,8 +195,7 @@ class LegacyServer(Engine):
 
     async def _join(self, namespace: SocketNamespace, sid: str, environ: dict, auth=None):
         """A client joins a namespace: run its authorization with the stored handshake data."""
-        handshake_data = self.handshakes.get(self.sio.manager.eio_sid_from_sid(sid,
-                                                                                namespace.name))
+        handshake_data = environ.get(HANDSHAKE_DATA)
         if handshake_data is None:  # never passed the gate: refuse, never guess
             raise socketio.exceptions.ConnectionRefusedError("unauthorized")
         if namespace.auth:

@@ -40,7 +40,7 @@ def handshake_of(request: HttpRequest, auth) -> dict:
         "headers": node_headers(request),
         "time": js_date_string(),
         "address": request.remote,
-        "xdomain": request.header("Origin") is not None,
+        "xdomain": request.header("origin") is not None,
         "secure": request.secure,
         "issued": epoch_ms(),
         "url": request.url,

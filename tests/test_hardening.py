@@ -4,7 +4,7 @@ import asyncio
 import inspect
 import json
 import logging
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl
 
 import aiohttp
 import pytest
@@ -18,6 +18,7 @@ from shared.policy import Policy
 from shared.policy.throttle import Throttle
 from shared.policy.tokens import TokenIssuer
 from shared.webapp.login import SESSIONS
+from socketio_handshake_auth.http import HttpRequest, query_pairs
 from socketio_handshake_auth.sockets import asks_for_jsonp
 from tests.cases import ALICE, BOB, EXPIRED
 from tests.client import TEST_SECRET, RecordingTokenIssuer, make_policy, python_client, until
@@ -231,6 +232,15 @@ def test_the_jsonp_check_sees_j_exactly_where_python_engineio_does(query):
     """python-engineio serves JSONP when ``parse_qs`` finds ``j``; the guard, which reads the
     query without parsing all of it, must refuse exactly those requests."""
     assert asks_for_jsonp(query) == ("j" in parse_qs(query))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="ab=&%+;2F \u00e9", max_size=12))
+def test_the_query_is_read_as_parse_qsl_reads_it(query):
+    """``query_pairs`` splits a query with nothing to decode itself (most queries), and must
+    give what ``parse_qsl`` gives for every query."""
+    request = HttpRequest((), "", None, f"/socket.io/?{query}", False)
+    assert query_pairs(request) == parse_qsl(query, keep_blank_values=True, errors="replace")
 
 
 @pytest.mark.parametrize("site", ["same-site", "cross-site"])

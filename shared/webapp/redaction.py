@@ -1,5 +1,6 @@
 """What of a handshake may be shown, in a log line or the ``handshake`` acknowledgement."""
 
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
@@ -26,9 +27,14 @@ IDENTIFIERS = {"sid"}
 def shown(name: str, value: str) -> str:
     """A query value as it may be shown: itself, a hash (session ids), or ``[redacted]``."""
     if name in IDENTIFIERS:
-        return "#" + hashlib.sha256(value.encode(errors="replace")).hexdigest()[:12]
+        return fingerprint(value)
     pattern = SAFE_PARAMS.get(name)
     return value if pattern and pattern.fullmatch(value) else REDACTED
+
+
+@functools.lru_cache(maxsize=256)  # every request of a polling session shows its id
+def fingerprint(identifier: str) -> str:
+    return "#" + hashlib.sha256(identifier.encode(errors="replace")).hexdigest()[:12]
 
 
 def redacted(handshake: Mapping) -> dict:
