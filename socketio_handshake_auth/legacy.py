@@ -9,6 +9,7 @@ joins a namespace. It works in front of an existing ``socketio.AsyncServer``, un
 """
 
 import asyncio
+import functools
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
@@ -92,14 +93,19 @@ def origin_allowed(origins: str, origin: str | None) -> bool:
     0.9 searched the setting with ``indexOf`` (so ``good.example:80`` also let in
     ``d.example:80``); here each entry must match whole.
     """
-    entries = origins.split()
+    entries = origin_entries(origins)
     if "*:*" in entries:
         return True
     if not origin or origin == "null":
         return False
     parts = urlsplit(origin)
     host, port = parts.hostname, parts.port or 80
-    return bool({f"{host}:{port}", f"{host}:*", f"*:{port}"} & set(entries))
+    return bool({f"{host}:{port}", f"{host}:*", f"*:{port}"} & entries)
+
+
+@functools.lru_cache(maxsize=8)  # python-engineio asks on every request; the setting rarely changes
+def origin_entries(origins: str) -> frozenset[str]:
+    return frozenset(origins.split())
 
 
 # ``callback(err, authorized)``: 0.9 read both with JavaScript's truthiness.

@@ -8,7 +8,7 @@ tokens, random one-character edits of a valid one and random signed claims (stri
 declared cases).
 """
 
-import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -89,6 +89,7 @@ def _check_header(header: dict) -> None:
 # The last character of a canonical base64url segment, by its length modulo 4: with 2 or 3
 # left over, its unused low bits are zero. (1 left over is never valid.)
 LAST_CHARACTERS = {2: frozenset("AQgw"), 3: frozenset("AEIMQUYcgkosw048")}
+URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 
 
 def _decode(segment: str) -> bytes:
@@ -96,7 +97,9 @@ def _decode(segment: str) -> bytes:
     left_over = len(segment) % 4
     if left_over == 1 or (left_over and segment[-1] not in LAST_CHARACTERS[left_over]):
         raise jwt.DecodeError("invalid base64url")
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    # base64.urlsafe_b64decode's own steps, without its checks of what is already checked
+    standard = segment.encode().translate(URLSAFE_TO_STANDARD)
+    return binascii.a2b_base64(standard + b"=" * (-len(segment) % 4))
 
 
 def _json_object(data: bytes, what: str) -> dict:
