@@ -88,6 +88,13 @@ TOKENS = {
     "payload a list": raw({"alg": "HS256"}, b"[1, 2]"),
     "payload not JSON": raw({"alg": "HS256"}, b"{nope"),
     "payload not UTF-8": raw({"alg": "HS256"}, b'{"sub": "\xff"}'),
+    # json.loads reads bytes in any UTF: the payload is decoded as it would be
+    "payload in UTF-16": raw({"alg": "HS256"}, json.dumps(GOOD).encode("utf-16-le")),
+    "payload with a BOM": raw({"alg": "HS256"}, b"\xef\xbb\xbf" + json.dumps(GOOD).encode()),
+    "payload with a lone surrogate": raw({"alg": "HS256"},
+                                         json.dumps({**GOOD, "role": "\ud800"}).encode()),
+    "payload with an encoded surrogate": raw({"alg": "HS256"},
+                                             b'{"sub": "alice", "x": "\xed\xa0\x80"}'),
     "alg none": f"{b64(json.dumps({'alg': 'none'}).encode())}.{P}.",
     "alg HS512": jwt.encode(GOOD, SECRET * 2, algorithm="HS512"),
     "alg missing": raw({"typ": "JWT"}, json.dumps(GOOD).encode()),

@@ -216,6 +216,8 @@ class Policy:
             return Refusal("missing_credentials")
         if any(p.problem for p in presented):
             return Refusal("malformed_credentials")
+        if len(presented) == 1:  # the usual handshake: nothing to reconcile
+            return await self._check(presented[0], client)
         verdicts = [await self._check(p, client) for p in presented]
         refusals = [v for v in verdicts if isinstance(v, Refusal)]
         if refusals:
