@@ -159,7 +159,9 @@ def guarded(handle_request, jsonp: bool):
             log.info("oversized packet refused (%d bytes)", request.content_length)
             return web.Response(status=413, text="payload too large")
         response = await handle_request(request)
-        answer = request.get(ANSWER)
+        # python-engineio refuses a handshake with 400 or 401; only then can there be an
+        # Answer (a missing key costs aiohttp's request an exception, on every request)
+        answer = request.get(ANSWER) if response.status >= 400 else None
         if answer is None:
             return response
         return web.Response(status=answer.status, text=answer.body,
