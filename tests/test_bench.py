@@ -11,15 +11,29 @@ from bench.report import checks, render
 from bench.run import ROOT, Clients, Server, handshakes
 
 
+class RecordingServer(Server):
+    """Notes which stats calls asked for a garbage collection."""
+
+    collections: list[bool]
+
+    async def stats(self, collect: bool = False, trace: bool = False) -> dict:
+        self.collections.append(collect)
+        return await super().stats(collect, trace)
+
+
 @pytest.mark.parametrize("transport", ["polling", "websocket"])
 async def test_the_load_driver_gets_every_verdict_right_against_a_real_server_process(
         transport, tmp_path):
     secret = secrets.token_hex(32)
-    server = Server("middleware", {**os.environ, "TOKEN_SECRET": secret}, tmp_path / "log")
+    server = RecordingServer("middleware", {**os.environ, "TOKEN_SECRET": secret},
+                             tmp_path / "log")
+    server.collections = []
     try:
         await server.ready()
         clients = Clients(secret)
         accepted = await handshakes(server, transport, "own token", clients, 20)
+        # a full collection first, then the CPU readings around the load: none inside
+        assert server.collections == [True, False, False]
         refused = await handshakes(server, transport, "bad token", clients, 5)
         with pytest.raises(AssertionError, match="wrong verdict"):  # it can tell them apart
             await handshakes(server, transport, "one token", Clients(secrets.token_hex(32)), 1)

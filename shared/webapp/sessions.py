@@ -46,7 +46,8 @@ class LiveSessions:
     def track(self, socket, identity: dict) -> None:
         """Watch ``socket``; ``identity`` has the ``expires_at`` / ``token_id`` the policy set."""
         expires_at, token_id = identity.get("expires_at"), identity.get("token_id")
-        self.forget(socket)  # watched once, whatever calls this
+        if socket in self._live:
+            self.forget(socket)  # watched once, whatever calls this
         self._live.add(socket)
         if expires_at is not None:  # ended within a second of it (exp counts in seconds)
             self._expiries.add(socket, max(0.0, expires_at - time.time()))
