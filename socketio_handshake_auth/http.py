@@ -23,7 +23,8 @@ class HttpRequest:
         return self.url.partition("?")[2]
 
     def header(self, name: str) -> str | None:
-        """The first value of a header, by its lower-case ``name``."""
+        """The first value of a header, whatever the case of ``name``."""
+        name = name.lower()
         for key, value in self.headers:
             if key.lower() == name:
                 return value

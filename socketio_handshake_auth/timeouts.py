@@ -11,15 +11,16 @@ from typing import Any
 
 
 async def within(awaitable: Awaitable, timeout: float):
-    """``await awaitable``; ``TimeoutError`` once it has waited ``timeout`` seconds. The time
-    it runs before its first wait is not counted: it holds the event loop, so no timer could
-    have interrupted it anyway."""
+    """``await awaitable``; ``TimeoutError`` once ``timeout`` seconds have passed since it
+    started, counting the time it ran before its first wait (a slow synchronous step does not
+    earn it a fresh timeout)."""
+    deadline = asyncio.get_running_loop().time() + timeout
     steps = awaitable.__await__()
     try:
         waiting_for = steps.send(None)
     except StopIteration as done:
         return done.value
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout_at(deadline):
         return await _Rest(steps, waiting_for)
 
 
@@ -45,3 +46,11 @@ class _Rest:
                 waiting_for = resume(argument)
             except StopIteration as done:
                 return done.value
+
+
+def not_cancelled_from_outside() -> bool:
+    """Inside ``except CancelledError``: True when nobody cancelled this task, so the
+    cancellation came from the awaited code itself (it cancelled something it awaited, or
+    raised it). Treated as its error: python-engineio would swallow it and open the session."""
+    task = asyncio.current_task()
+    return task is not None and not task.cancelling()

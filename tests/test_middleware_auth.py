@@ -91,6 +91,31 @@ async def test_a_middleware_that_raises_is_a_generic_refusal_with_details_in_the
     assert "secret internal detail" not in str(result.connect_error)
 
 
+async def test_a_middleware_whose_wait_was_cancelled_is_a_generic_refusal(io, servers, refusals):
+    async def cancelled_inside(socket, next):
+        waiting = asyncio.ensure_future(asyncio.sleep(10))
+        asyncio.get_running_loop().call_soon(waiting.cancel)
+        await waiting
+
+    io.use(cancelled_inside)
+    url = await servers.engine(io)
+    result = await connect(url, refusals)
+    assert result.connect_error == {"message": "Authorization failed"}
+
+
+async def test_time_spent_before_the_first_wait_counts_toward_the_timeout(servers, refusals):
+    async def slow_then_waits(socket, next):
+        time.sleep(0.3)  # a blocking lookup, longer than the whole timeout
+        await asyncio.sleep(0.05)
+        next()
+
+    io = MiddlewareServer(middleware_timeout=0.2)
+    io.use(slow_then_waits)
+    url = await servers.engine(io)
+    result = await connect(url, refusals)
+    assert result.connect_error == {"message": "Authorization failed"}
+
+
 async def test_a_middleware_that_never_calls_next_is_refused_after_the_timeout(servers, refusals):
     io = MiddlewareServer(middleware_timeout=0.2)
     io.use(lambda socket, next: None)

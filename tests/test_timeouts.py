@@ -68,3 +68,14 @@ async def test_what_the_awaitable_catches_is_its_own_business():
             return "handled"
 
     assert await within(catches_its_own_error(), timeout=1) == "handled"
+
+
+async def test_time_before_the_first_wait_counts():
+    async def slow_then_waits():
+        import time
+        time.sleep(0.15)  # holds the loop longer than the whole timeout
+        await asyncio.sleep(0.05)
+        return "too late"
+
+    with pytest.raises(TimeoutError):
+        await within(slow_then_waits(), timeout=0.1)
