@@ -8,7 +8,7 @@ import pytest
 
 from bench.profile import LOGGING, LOOP, category, shares
 from bench.report import checks, render
-from bench.run import ROOT, Clients, Server, handshakes
+from bench.run import ROOT, Clients, Server, combined, handshakes, requests
 
 
 class RecordingServer(Server):
@@ -35,13 +35,22 @@ async def test_the_load_driver_gets_every_verdict_right_against_a_real_server_pr
         # a full collection first, then the CPU readings around the load: none inside
         assert server.collections == [True, False, False]
         refused = await handshakes(server, transport, "bad token", clients, 5)
+        nothing = await requests(server, 10)
         with pytest.raises(AssertionError, match="wrong verdict"):  # it can tell them apart
             await handshakes(server, transport, "one token", Clients(secrets.token_hex(32)), 1)
     finally:
         server.stop()
-    assert accepted["cpu_ms"] > 0 and refused["cpu_ms"] > 0
+    assert accepted["cpu_ms"] > 0 and refused["cpu_ms"] > 0 and nothing > 0
     assert server.process.returncode is not None
     assert b"token=[redacted]" in (tmp_path / "log").read_bytes()  # it logged, as in production
+
+
+def test_a_measure_in_parts_is_the_same_as_one_measure():
+    """Equal parts: the CPU per handshake averages, the rate is the harmonic mean (the time of
+    each part adds up), the latency the median of the parts'."""
+    parts = [{"cpu_ms": 1.0, "per_second": 100.0, "p50_ms": 5.0},
+             {"cpu_ms": 3.0, "per_second": 300.0, "p50_ms": 7.0}]
+    assert combined(parts) == {"cpu_ms": 2.0, "per_second": 150.0, "p50_ms": 6.0}
 
 
 def test_a_sample_is_charged_to_the_code_that_asked_for_the_work():
