@@ -247,6 +247,22 @@ def reading(report: dict) -> str:
         "refusal comes after the session opened and a CONNECT: "
         f"{median_of(report, 'middleware', 'refusal', 'cpu_ms'):.3f} ms, the price of a "
         "refusal the client can read, so it has no target.")
+    if report.get("request_cpu_ms"):
+        request = {kind: statistics.median(report["request_cpu_ms"][kind])
+                   for kind in report["request_cpu_ms"]}
+        accept = median_of(report, "legacy", "polling, a token per client", "cpu_ms")
+        refusal = median_of(report, "legacy", "refusal", "cpu_ms")
+        lines.append(
+            "- **What any HTTP request costs, before authorization does anything**: a `GET` "
+            "that no route answers (404, logged like every request) costs "
+            + ", ".join(f"{kind} {ms:.3f} ms" for kind, ms in request.items())
+            + f". For the 0.9 server, an accept costs {accept / request['legacy']:.1f} such "
+            f"requests and a refusal {refusal / request['legacy']:.1f}: the refusal adds the "
+            "session python-engineio opens before the gate runs, the handshake data, the "
+            "signature check and the refusal's log line. "
+            f"{targets['refusal_cheaper_min']:g}x would leave the refusal "
+            f"{accept / targets['refusal_cheaper_min'] / request['legacy']:.1f} requests' "
+            "worth of CPU for all of that.")
     socket_ratio = {kind: memory_ratio(report, kind, "per_open_socket") for kind in STYLES}
     lines.append(
         "- **Memory per open socket**: "
