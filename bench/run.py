@@ -140,6 +140,33 @@ class Clients:
         return f"token={token}"
 
 
+async def measured(server: Server, count: int, one, concurrency: int = CONCURRENCY):
+    """Run ``one()`` ``count`` times, by ``concurrency`` clients back to back: the server's
+    CPU seconds and the wall seconds it took.
+
+    A full garbage collection comes first, outside the measure: one costs tens of ms and
+    comes about every 1,500 handshakes, so it would land in a random round of a server."""
+
+    async def client():
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            await one()
+
+    remaining = count
+    if server.kind != NODE:  # V8 runs its own way: a forced collection slows it after
+        await server.stats(collect=True)
+    before = (await server.stats())["cpu_seconds"]
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    return (await server.stats())["cpu_seconds"] - before, elapsed
+
+
+def client_session(concurrency: int = CONCURRENCY) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency + 5))
+
+
 async def handshakes(server: Server, transport: str, presents: str, clients: Clients,
                      count: int, concurrency: int = CONCURRENCY) -> dict:
     """``count`` handshakes by ``concurrency`` clients back to back: the server's CPU per
@@ -147,31 +174,18 @@ async def handshakes(server: Server, transport: str, presents: str, clients: Cli
     expect = presents != "bad token"
     connect = upgraded_handshake if transport == "websocket" else raw_handshake
     latencies: list[float] = []
-    remaining = count
-    connector = aiohttp.TCPConnector(limit=concurrency + 5)
-    async with aiohttp.ClientSession(connector=connector) as http:
+    async with client_session(concurrency) as http:
 
-        async def client():
-            nonlocal remaining
-            while remaining > 0:
-                remaining -= 1
-                query = clients.query(presents)
-                started = time.perf_counter()
-                answer = await connect(server.url, query=query, http=http)
-                latencies.append(time.perf_counter() - started)
-                if answer.connected != expect:
-                    raise AssertionError(f"{server.kind}: wrong verdict {answer}")
+        async def one():
+            query = clients.query(presents)
+            started = time.perf_counter()
+            answer = await connect(server.url, query=query, http=http)
+            latencies.append(time.perf_counter() - started)
+            if answer.connected != expect:
+                raise AssertionError(f"{server.kind}: wrong verdict {answer}")
 
-        # A full garbage collection first, outside the measure: one costs tens of ms and
-        # comes about every 1,500 handshakes, so it would land in a random round of a server.
-        if server.kind != NODE:  # V8 runs its own way: a forced collection slows it after
-            await server.stats(collect=True)
-        before = (await server.stats())["cpu_seconds"]
-        started = time.perf_counter()
-        await asyncio.gather(*(client() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-        after = (await server.stats())["cpu_seconds"]
-    return {"cpu_ms": (after - before) / count * 1000, "per_second": count / elapsed,
+        cpu, elapsed = await measured(server, count, one, concurrency)
+    return {"cpu_ms": cpu / count * 1000, "per_second": count / elapsed,
             "p50_ms": statistics.median(latencies) * 1000}
 
 
@@ -180,24 +194,16 @@ async def requests(server: Server, count: int, concurrency: int = CONCURRENCY) -
     route answers, so aiohttp answers 404, logged like any other request. What any request
     costs before authorization does anything: a 0.9 refusal is one such request plus its
     work. (Node.js answers every path, and logs nothing: it has no such row.)"""
-    remaining = count
-    connector = aiohttp.TCPConnector(limit=concurrency + 5)
-    async with aiohttp.ClientSession(connector=connector) as http:
+    async with client_session(concurrency) as http:
 
-        async def client():
-            nonlocal remaining
-            while remaining > 0:
-                remaining -= 1
-                async with http.get(server.url + "/nothing-here") as answer:
-                    if answer.status != 404:
-                        raise AssertionError(f"{server.kind}: {answer.status} for a 404")
-                    await answer.read()
+        async def one():
+            async with http.get(server.url + "/nothing-here") as answer:
+                if answer.status != 404:
+                    raise AssertionError(f"{server.kind}: {answer.status} for a 404")
+                await answer.read()
 
-        await server.stats(collect=True)
-        before = (await server.stats())["cpu_seconds"]
-        await asyncio.gather(*(client() for _ in range(concurrency)))
-        after = (await server.stats())["cpu_seconds"]
-    return (after - before) / count * 1000
+        cpu, _ = await measured(server, count, one, concurrency)
+    return cpu / count * 1000
 
 
 # A server's handshakes of one round and scenario come in this many parts, taken in turn with

@@ -88,7 +88,7 @@ def create_server_app(io, *, server_name: str, policy: Policy, templates: Path,
                       allowed_origins: Sequence[str] | None = None,
                       redis=None) -> web.Application:
     """The shared web app with a Socket.IO engine attached. On every namespace the app
-    registered: live sessions (ended when their token expires or is revoked)
+    registered: live sessions (ended when their token expires or is revoked), a room per user,
     and the ``handshake`` acknowledgement. The app's own ``connection`` listener says welcome."""
     app = create_web_app(server_name=server_name, policy=policy, templates=templates,
                          allowed_origins=allowed_origins, redis=redis)
@@ -107,6 +107,7 @@ def live_session(sessions: LiveSessions):
         # who connected: 1.0+ keeps it on socket.data, 0.9 on socket.handshake
         identity = getattr(socket, "data", None) or socket.handshake
         sessions.track(socket, identity)  # ended when its token expires or is revoked
+        await socket.enter_room(f"user:{identity['user']}")  # emits to a user, on any node
 
     return track
 
