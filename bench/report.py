@@ -243,7 +243,8 @@ def reading(report: dict) -> str:
     lines.append(
         f"- **An accepted handshake (polling, a token per client) costs {cheaper:.1f}x the CPU "
         f"of a 0.9 refusal** (target: at least {targets['refusal_cheaper_min']:g}x). The "
-        "refusal is one `403` to the first HTTP request: no session, no packet. A 1.0+ "
+        "refusal is one `403` to the first HTTP request: no session survives, no packet. A "
+        "1.0+ "
         "refusal comes after the session opened and a CONNECT: "
         f"{median_of(report, 'middleware', 'refusal', 'cpu_ms'):.3f} ms, the price of a "
         "refusal the client can read, so it has no target.")
@@ -260,9 +261,9 @@ def reading(report: dict) -> str:
             f"requests and a refusal {refusal / request['legacy']:.1f}: the refusal adds the "
             "session python-engineio opens before the gate runs, the handshake data, the "
             "signature check and the refusal's log line. "
-            f"{targets['refusal_cheaper_min']:g}x would leave the refusal "
-            f"{accept / targets['refusal_cheaper_min'] / request['legacy']:.1f} requests' "
-            "worth of CPU for all of that.")
+            f"{targets['refusal_cheaper_min']:g}x would leave it "
+            f"{accept / targets['refusal_cheaper_min'] / request['legacy'] - 1:.1f} of a "
+            "request's worth of CPU, beyond the request itself, for all of that.")
     socket_ratio = {kind: memory_ratio(report, kind, "per_open_socket") for kind in STYLES}
     lines.append(
         "- **Memory per open socket**: "

@@ -2,7 +2,7 @@
 
 PyJWT signs them. Checking them is done here, with the standard library: the one header this
 issuer writes, one HMAC, the claims it requires. ``jwt.decode`` does the same and more (key
-preparation, algorithm tables, option merging) at twice the cost, on every handshake;
+preparation, algorithm tables, option merging) at several times the cost, on every handshake;
 tests/test_tokens.py checks that both give the same refusal code over a table of forged
 tokens, random one-character edits of a valid one and random signed claims (stricter in two
 declared cases).
