@@ -33,7 +33,7 @@ from socketio_handshake_auth.sockets import (
     Socket,
     remember,
 )
-from socketio_handshake_auth.timeouts import not_cancelled_from_outside, within
+from socketio_handshake_auth.timeouts import within
 
 log = logging.getLogger("handshake.legacy")
 # Where the gate keeps a connection's handshake data: in the environ python-engineio and
@@ -82,14 +82,9 @@ async def run_authorization(fn, handshake_data: dict, timeout: float):
         return await within(answer(), timeout)
     except TimeoutError:
         return "authorization callback not called in time", False
-    except Exception as exc:
+    except Exception as exc:  # CancelledInside too: its own cancellation is its error
         log.exception("authorization function raised")
         return exc, False
-    except asyncio.CancelledError as exc:
-        if not_cancelled_from_outside():  # raised by the function: an error like any other
-            log.exception("authorization function raised")
-            return exc, False
-        raise
 
 
 def origin_allowed(origins: str, origin: str | None) -> bool:

@@ -27,7 +27,7 @@ from socketio_handshake_auth.sockets import (
     Namespace,
     Socket,
 )
-from socketio_handshake_auth.timeouts import not_cancelled_from_outside, within
+from socketio_handshake_auth.timeouts import within
 
 log = logging.getLogger("handshake.middleware")
 
@@ -154,13 +154,8 @@ class MiddlewareServer(Engine):
         except TimeoutError:
             log.warning("middleware chain of %s did not call next() in time", namespace.name)
             raise socketio.exceptions.ConnectionRefusedError(INTERNAL_ERROR) from None
-        except Exception:
+        except Exception:  # CancelledInside too: its own cancellation is its error
             log.exception("middleware of %s raised", namespace.name)
-            raise socketio.exceptions.ConnectionRefusedError(INTERNAL_ERROR) from None
-        except asyncio.CancelledError:
-            if not not_cancelled_from_outside():
-                raise
-            log.exception("middleware of %s raised", namespace.name)  # its own cancellation
             raise socketio.exceptions.ConnectionRefusedError(INTERNAL_ERROR) from None
         if err is not None:
             raise connect_error(err)

@@ -10,18 +10,31 @@ from collections.abc import Awaitable, Generator
 from typing import Any
 
 
+class CancelledInside(Exception):
+    """The awaited code raised ``CancelledError`` while nobody cancelled the task running it
+    (it awaited something that was cancelled). An error of that code like any other: left as
+    ``CancelledError``, python-engineio would swallow it in its connect handler and open the
+    session."""
+
+
 async def within(awaitable: Awaitable, timeout: float):
     """``await awaitable``; ``TimeoutError`` once ``timeout`` seconds have passed since it
     started, counting the time it ran before its first wait (a slow synchronous step does not
-    earn it a fresh timeout)."""
+    earn it a fresh timeout); ``CancelledInside`` for a cancellation that is its own."""
     deadline = asyncio.get_running_loop().time() + timeout
     steps = awaitable.__await__()
     try:
-        waiting_for = steps.send(None)
-    except StopIteration as done:
-        return done.value
-    async with asyncio.timeout_at(deadline):
-        return await _Rest(steps, waiting_for)
+        try:
+            waiting_for = steps.send(None)
+        except StopIteration as done:
+            return done.value
+        async with asyncio.timeout_at(deadline):
+            return await _Rest(steps, waiting_for)
+    except asyncio.CancelledError as exc:
+        task = asyncio.current_task()
+        if task is None or task.cancelling():  # this task is being cancelled: let it
+            raise
+        raise CancelledInside("the awaited code was cancelled before it finished") from exc
 
 
 class _Rest:
@@ -47,10 +60,3 @@ class _Rest:
             except StopIteration as done:
                 return done.value
 
-
-def not_cancelled_from_outside() -> bool:
-    """Inside ``except CancelledError``: True when nobody cancelled this task, so the
-    cancellation came from the awaited code itself (it cancelled something it awaited, or
-    raised it). Treated as its error: python-engineio would swallow it and open the session."""
-    task = asyncio.current_task()
-    return task is not None and not task.cancelling()

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from socketio_handshake_auth.timeouts import within
+from socketio_handshake_auth.timeouts import CancelledInside, within
 
 
 async def returns(value):
@@ -79,3 +79,13 @@ async def test_time_before_the_first_wait_counts():
 
     with pytest.raises(TimeoutError):
         await within(slow_then_waits(), timeout=0.1)
+
+
+async def test_a_cancellation_of_its_own_is_an_error_not_a_cancellation():
+    async def awaits_something_cancelled():
+        waiting = asyncio.ensure_future(asyncio.sleep(10))
+        asyncio.get_running_loop().call_soon(waiting.cancel)
+        await waiting
+
+    with pytest.raises(CancelledInside):
+        await within(awaits_something_cancelled(), timeout=1)
