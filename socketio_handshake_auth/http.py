@@ -4,7 +4,7 @@ same way from aiohttp and from ASGI (the ``environ`` python-engineio builds for 
 import functools
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 
@@ -17,6 +17,9 @@ class HttpRequest:
     port: int | None  # the peer's port
     url: str  # path and query, percent-encoding kept
     secure: bool
+    # ``node_headers``, made once per connection: the session cap and the era's handshake
+    # object read the same dict
+    node: dict[str, str] | None = field(default=None, compare=False, repr=False)
 
     @property
     def query_string(self) -> str:
@@ -80,7 +83,10 @@ COMMON_HEADERS = {name: name for name in (
 
 def node_headers(request: HttpRequest) -> dict[str, str]:
     """Node's ``req.headers``: names lower-cased; a repeated header keeps its first value if
-    Node allows only one, ``cookie`` is joined with "; ", any other with ", "."""
+    Node allows only one, ``cookie`` is joined with "; ", any other with ", ". Made once per
+    request, and the same dict for every reader."""
+    if request.node is not None:
+        return request.node
     headers: dict[str, str] = {}
     for name, value in request.headers:
         name = name.lower()
@@ -89,6 +95,7 @@ def node_headers(request: HttpRequest) -> dict[str, str]:
             headers[name] = value
         elif name not in NODE_SINGLE_HEADERS:
             headers[name] += f"{'; ' if name == 'cookie' else ', '}{value}"
+    object.__setattr__(request, "node", headers)  # frozen, but this is a cache of its own
     return headers
 
 
