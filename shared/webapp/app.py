@@ -242,8 +242,8 @@ def known_host(host_header: str, allowed_hosts: frozenset) -> bool:
 def protection(allowed_origins: tuple, allowed_hosts: frozenset):
     """A function that wraps a handler: a ``foreign_request`` is refused before it runs.
     Every route of the app is wrapped (the engine's too), instead of an aiohttp middleware:
-    an app with any middleware pays for aiohttp's middleware chain on every request, about
-    a twentieth of what a whole polling handshake costs (docs/reference/performance.md)."""
+    an app with any middleware pays for aiohttp's middleware chain on every request, and a
+    polling handshake makes four (docs/reference/performance.md)."""
 
     def protect(handler):
         async def protected(request: web.Request) -> web.StreamResponse:
