@@ -1,5 +1,6 @@
-"""Our HS256 check (shared.policy.tokens) against PyJWT's ``jwt.decode``, the oracle: for every
-token a client can send, the same verdict, down to the refusal code a client would read."""
+"""The policy's verdict on every token a client can send: PyJWT's ``jwt.decode`` checks the
+signature and the claims, the policy turns its errors into the refusal code a client reads,
+and refuses a revoked token or an unknown user."""
 
 import base64
 import json
@@ -10,28 +11,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.policy import Identity, Policy
-from shared.policy.tokens import ALGORITHM, ISSUED_HEADER, REQUIRED_CLAIMS, TokenIssuer
+from shared.policy import REFUSALS, Identity, Policy
+from shared.policy.tokens import REQUIRED_CLAIMS, TokenIssuer
 from tests.cases import USERS
 
 SECRET = b"k" * 32
 OTHER_SECRET = b"o" * 32
+POLICY = Policy(TokenIssuer(SECRET), users=USERS)
 
 
-class PyJWTIssuer(TokenIssuer):
-    def verify(self, token: str) -> dict:
-        return jwt.decode(token, self.secret, algorithms=[ALGORITHM],
-                          options={"require": list(REQUIRED_CLAIMS)})
-
-
-OURS = Policy(TokenIssuer(SECRET), users=USERS)
-PYJWT = Policy(PyJWTIssuer(SECRET), users=USERS)
-
-
-async def verdicts(token) -> tuple:
-    both = await OURS._check_token(token), await PYJWT._check_token(token)
-    # an identity as a dict: also compare what is kept from the claims
-    return tuple(v.as_dict() if isinstance(v, Identity) else v for v in both)
+async def verdict(token: str) -> str:
+    """``accepted``, or the refusal code."""
+    answer = await POLICY._check_token(token)
+    return "accepted" if isinstance(answer, Identity) else answer.code
 
 
 def b64(data: bytes) -> str:
@@ -118,51 +110,47 @@ TOKENS = {
     "spaces": f" {VALID} ",
 }
 
+# What the policy answers each token above; every other one is ``bad_credentials``: a wrong
+# signature or algorithm, a missing or unreadable claim, an unknown user.
+ACCEPTED = {"valid", "valid, floats for times", "not before the past", "an empty audience",
+            "exp huge", "payload in UTF-16", "payload with a BOM",
+            "payload with a lone surrogate", "kid a string"}
+EXPIRED = {"expired", "expires now", "exp true"}  # PyJWT reads true as 1
+MALFORMED = {"exp a list", "payload a list", "payload not JSON", "payload not UTF-8",
+             "b64 false", "header a list", "header nested past the stack", "signature cut",
+             "signature spelled another way", "header spelled another way", "two segments",
+             "four segments", "empty", "dots", "spaces"}
+
+
+def expected(name: str) -> str:
+    if name in ACCEPTED:
+        return "accepted"
+    if name in EXPIRED:
+        return "expired_token"
+    return "malformed_credentials" if name in MALFORMED else "bad_credentials"
+
+
+def test_the_expectations_name_only_tokens_of_the_table():
+    assert TOKENS.keys() >= (ACCEPTED | EXPIRED | MALFORMED)
+
 
 @pytest.mark.parametrize("name", TOKENS)
-async def test_the_same_verdict_as_pyjwt(name):
-    ours, theirs = await verdicts(TOKENS[name])
-    assert ours == theirs
-
-
-async def test_the_table_has_accepts_and_each_kind_of_refusal():
-    """The cases above are not all refused (or all accepted) for one reason."""
-    codes = {name: (await OURS._check_token(token)) for name, token in TOKENS.items()}
-    kinds = {getattr(verdict, "code", "accepted") for verdict in codes.values()}
-    assert {"accepted", "bad_credentials", "expired_token", "malformed_credentials"} <= kinds
-
-
-# Where ours is stricter than PyJWT, and why: both only ever make it refuse.
-STRICTER = {
-    # padding: a JWS segment has none (RFC 7515, section 2); PyJWT strips it
-    "padded": [f"{H}.{P}.{S}{'=' * (-len(S) % 4)}"],
-    # a time claim as a string: PyJWT reads int("…"); JWT's NumericDate is a JSON number
-    "string time": [signed({**GOOD, "exp": str(NOW + 600)})],
-}
-
-
-@pytest.mark.parametrize("token", [t for tokens in STRICTER.values() for t in tokens])
-async def test_where_we_are_stricter_we_refuse_what_pyjwt_accepts(token):
-    ours, theirs = await verdicts(token)
-    assert isinstance(theirs, dict) and not isinstance(ours, dict), (ours, theirs)
-
-
-def test_issued_tokens_carry_the_header_that_verify_does_not_parse():
-    """``verify`` skips parsing ``ISSUED_HEADER``: it must be what the issuer writes, and a
-    header that passes every check parsing would make."""
-    assert H == ISSUED_HEADER
-    assert json.loads(base64.urlsafe_b64decode(H + "==")) == {"alg": "HS256", "typ": "JWT"}
+async def test_the_policy_answers_each_token_with_its_code(name):
+    assert await verdict(TOKENS[name]) == expected(name)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.integers(0, len(VALID) - 1), st.sampled_from(["delete", "insert", "replace"]),
        st.sampled_from(BASE64URL + "."))
-async def test_every_edit_of_a_valid_token_gets_pyjwts_verdict(position, edit, char):
+async def test_every_edit_of_a_valid_token_is_refused(position, edit, char):
     token = {"delete": VALID[:position] + VALID[position + 1:],
              "insert": VALID[:position] + char + VALID[position:],
              "replace": VALID[:position] + char + VALID[position + 1:]}[edit]
-    ours, theirs = await verdicts(token)
-    assert ours == theirs
+    answer = await verdict(token)
+    if token == VALID:  # a character replaced with itself
+        assert answer == "accepted"
+    else:
+        assert answer in ("bad_credentials", "malformed_credentials")
 
 
 json_values = st.recursive(
@@ -177,9 +165,10 @@ json_values = st.recursive(
     "exp": st.sampled_from([NOW + 600, NOW - 5]) | json_values,
     "nbf": st.sampled_from([NOW - 5, NOW + 50]) | json_values,
     "jti": st.text(max_size=4) | json_values, "aud": json_values, "role": json_values}))
-async def test_any_signed_claims_get_pyjwts_verdict(claims):
-    ours, theirs = await verdicts(signed(claims))
-    if any(isinstance(claims.get(name), str) for name in ("iat", "exp", "nbf")):
-        assert not isinstance(ours, dict)  # STRICTER["string time"]
-    else:
-        assert ours == theirs
+async def test_any_signed_claims_get_an_identity_or_a_refusal_code(claims):
+    """Whatever a holder of the secret signs, the policy answers, and accepts only a known
+    user with every required claim."""
+    answer = await verdict(signed(claims))
+    assert answer in {"accepted", *REFUSALS}
+    if answer == "accepted":
+        assert claims["sub"] in ("alice", "bob") and claims.keys() >= set(REQUIRED_CLAIMS)
