@@ -52,18 +52,19 @@ def unused_bit_set(segment: str) -> str:
 
 
 BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-NOW = int(time.time())
-GOOD = {"sub": "alice", "role": "user", "iat": NOW, "exp": NOW + 600, "jti": "j1"}
-VALID = TokenIssuer(SECRET).issue("alice", "user")
+NOW = int(time.time())  # when the tokens are made, at collection
+LATER = NOW + 86_400  # still in the future when the last test runs
+GOOD = {"sub": "alice", "role": "user", "iat": NOW, "exp": LATER, "jti": "j1"}
+VALID = TokenIssuer(SECRET, ttl_seconds=86_400).issue("alice", "user")  # valid all run long
 H, P, S = VALID.split(".")
 
 TOKENS = {
     "valid": VALID,
-    "valid, floats for times": signed({**GOOD, "iat": NOW + 0.5, "exp": NOW + 600.7}),
+    "valid, floats for times": signed({**GOOD, "iat": NOW - 0.5, "exp": LATER + 0.7}),
     "expired": signed({**GOOD, "exp": NOW - 1}),
     "expires now": signed({**GOOD, "exp": NOW}),
-    "issued in the future": signed({**GOOD, "iat": NOW + 60}),
-    "not before the future": signed({**GOOD, "nbf": NOW + 60}),
+    "issued in the future": signed({**GOOD, "iat": LATER}),
+    "not before the future": signed({**GOOD, "nbf": LATER}),
     "not before the past": signed({**GOOD, "nbf": NOW - 60}),
     **{f"no {claim}": signed({k: v for k, v in GOOD.items() if k != claim})
        for claim in REQUIRED_CLAIMS},
@@ -74,7 +75,7 @@ TOKENS = {
     "an audience": signed({**GOOD, "aud": "someone"}),
     "an empty audience": signed({**GOOD, "aud": []}),
     "exp true": signed({**GOOD, "exp": True}),
-    "exp a list": signed({**GOOD, "exp": [NOW + 600]}),
+    "exp a list": signed({**GOOD, "exp": [LATER]}),
     "iat an object": signed({**GOOD, "iat": {}}),
     "exp huge": signed({**GOOD, "exp": 10**30}),
     "payload a list": raw({"alg": "HS256"}, b"[1, 2]"),
@@ -161,9 +162,9 @@ json_values = st.recursive(
 @settings(max_examples=300, deadline=None)
 @given(st.fixed_dictionaries({}, optional={
     "sub": st.sampled_from(["alice", "bob", "mallory"]) | json_values,
-    "iat": st.sampled_from([NOW - 5, NOW + 50]) | json_values,
-    "exp": st.sampled_from([NOW + 600, NOW - 5]) | json_values,
-    "nbf": st.sampled_from([NOW - 5, NOW + 50]) | json_values,
+    "iat": st.sampled_from([NOW - 5, LATER]) | json_values,
+    "exp": st.sampled_from([LATER, NOW - 5]) | json_values,
+    "nbf": st.sampled_from([NOW - 5, LATER]) | json_values,
     "jti": st.text(max_size=4) | json_values, "aud": json_values, "role": json_values}))
 async def test_any_signed_claims_get_an_identity_or_a_refusal_code(claims):
     """Whatever a holder of the secret signs, the policy answers, and accepts only a known
