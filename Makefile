@@ -16,6 +16,10 @@ CHROMIUM ?= /usr/bin/chromium
 REDIS_SERVER ?= /usr/bin/redis-server
 REDIS_PORT ?= 6390
 HAPROXY ?= /usr/sbin/haproxy
+OPENSSL ?= /usr/bin/openssl
+# make demo-cluster TLS=1: HAProxy also terminates TLS on these ports (self-signed certificate)
+LEGACY_TLS_PORT ?= 8443
+MIDDLEWARE_TLS_PORT ?= 8444
 
 .DEFAULT_GOAL := help
 
@@ -69,7 +73,11 @@ $(HAPROXY):
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq haproxy; \
 	else echo "The cluster tests need Debian's haproxy: sudo apt-get install haproxy"; exit 1; fi
 
-haproxy: $(HAPROXY) ## Install Debian's haproxy for the cluster tests and demo (root)
+$(OPENSSL):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq openssl; \
+	else echo "HAProxy's TLS certificate needs Debian's openssl: sudo apt-get install openssl"; exit 1; fi
+
+haproxy: $(HAPROXY) $(OPENSSL) ## Install Debian's haproxy (and openssl, for TLS) for the cluster tests and demo (root)
 
 # ---- run ----------------------------------------------------------------------------------
 demo: install ## Both servers and the side-by-side page on $(PAGE)/ (Ctrl-C stops all)
@@ -82,19 +90,27 @@ demo: install ## Both servers and the side-by-side page on $(PAGE)/ (Ctrl-C stop
 	sleep 1; echo; echo "  Side by side: $(PAGE)/   legacy: http://$(HOST):$(LEGACY_PORT)/   middleware: http://$(HOST):$(MIDDLEWARE_PORT)/"; echo; \
 	wait
 
-demo-cluster: install redis haproxy ## Two nodes per style + Redis + HAProxy; page on $(PAGE)/
+# Each node listens on a Unix socket in a folder only this user can open (mktemp -d: mode 700),
+# and trusts that socket's peer, HAProxy, to say who the client is (and, with TLS=1, that it
+# used https). Nodes have no TCP port: a client cannot reach one and forge X-Forwarded-For.
+demo-cluster: install redis haproxy ## Two nodes per style on Unix sockets + Redis + HAProxy (TLS=1: https too); page on $(PAGE)/
 	@export TOKEN_SECRET=$${TOKEN_SECRET:-$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))')}; \
 	DATA=$$(mktemp -d); trap 'trap - INT TERM EXIT; rm -rf "$$DATA"; kill 0' INT TERM EXIT; R=redis://$(HOST):$(REDIS_PORT)/0; \
 	$(REDIS_SERVER) --port $(REDIS_PORT) --bind $(HOST) --dir "$$DATA" --save "" --appendonly yes >/dev/null & sleep 0.5; \
-	for port in 18081 18082; do $(BIN)/python -m legacy_authorization --host $(HOST) --port $$port --redis $$R \
-	    --trust-proxy $(HOST) --allow-origin $(PAGE) --allow-origin http://$(HOST):$(LEGACY_PORT) & done; \
-	for port in 18083 18084; do $(BIN)/python -m middleware_auth --host $(HOST) --port $$port --redis $$R \
-	    --trust-proxy $(HOST) --allow-origin $(PAGE) --allow-origin http://$(HOST):$(MIDDLEWARE_PORT) & done; \
-	$(BIN)/python -m cluster.haproxy --host $(HOST) --port $(LEGACY_PORT) $(HOST):18081 $(HOST):18082 & \
-	$(BIN)/python -m cluster.haproxy --host $(HOST) --port $(MIDDLEWARE_PORT) $(HOST):18083 $(HOST):18084 & \
+	for n in 1 2; do $(BIN)/python -m legacy_authorization --unix "$$DATA/legacy$$n.sock" --redis $$R \
+	    --trust-proxy unix --allow-origin $(PAGE) --allow-origin http://$(HOST):$(LEGACY_PORT) \
+	    $(if $(TLS),--allow-origin https://$(HOST):$(LEGACY_TLS_PORT)) & done; \
+	for n in 1 2; do $(BIN)/python -m middleware_auth --unix "$$DATA/middleware$$n.sock" --redis $$R \
+	    --trust-proxy unix --allow-origin $(PAGE) --allow-origin http://$(HOST):$(MIDDLEWARE_PORT) \
+	    $(if $(TLS),--allow-origin https://$(HOST):$(MIDDLEWARE_TLS_PORT)) & done; \
+	$(BIN)/python -m cluster.haproxy --host $(HOST) --port $(LEGACY_PORT) $(if $(TLS),--tls-port $(LEGACY_TLS_PORT)) \
+	    "unix@$$DATA/legacy1.sock" "unix@$$DATA/legacy2.sock" & \
+	$(BIN)/python -m cluster.haproxy --host $(HOST) --port $(MIDDLEWARE_PORT) $(if $(TLS),--tls-port $(MIDDLEWARE_TLS_PORT)) \
+	    "unix@$$DATA/middleware1.sock" "unix@$$DATA/middleware2.sock" & \
 	$(BIN)/python -m shared.webapp.side_by_side --host $(HOST) --port $(PAGE_PORT) \
 	    --legacy http://$(HOST):$(LEGACY_PORT) --middleware http://$(HOST):$(MIDDLEWARE_PORT) & \
-	sleep 1.5; echo; echo "  Side by side through HAProxy: $(PAGE)/  (nodes 18081-18084, Redis $(REDIS_PORT))"; echo; \
+	sleep 1.5; echo; echo "  Side by side through HAProxy: $(PAGE)/  (nodes on Unix sockets in $$DATA, Redis $(REDIS_PORT))"; \
+	$(if $(TLS),echo "  Over TLS (self-signed): https://$(HOST):$(LEGACY_TLS_PORT)/ and https://$(HOST):$(MIDDLEWARE_TLS_PORT)/";) echo; \
 	wait
 
 demo-legacy: install ## Run the 0.9-style server alone on $(LEGACY_PORT)

@@ -103,7 +103,8 @@ def main() -> None:
         app, access_log = bare_app(), {}  # aiohttp's own access log
     else:
         policy = Policy(TokenIssuer(secret_from_environment()),  # no throttle: see above
-                        hashing=HashingGate(in_flight=LOGINS, per_address=LOGINS))
+                        hashing=HashingGate(in_flight=LOGINS, per_address=LOGINS,
+                                            per_account=LOGINS))
         shared.webapp.app.MAX_SESSIONS_PER_ADDRESS = 1_000_000  # one address for every client
         app = importlib.import_module(APPS[args.server]).create_app(policy=policy)
         app[SIO] = app[shared.webapp.app.ENGINE].sio

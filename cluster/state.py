@@ -1,9 +1,9 @@
 """What several server processes must share, kept in Redis (``--redis URL``).
 
 Tokens are stateless (signed): any node verifies any node's token with the shared secret. The
-rest is state: password attempts (the throttle), revoked token ids, and the news that a token
-was revoked (every node ends its own sockets for it). python-socketio's ``AsyncRedisManager``
-carries emits between nodes.
+rest is state: wrong-password counts (the throttle), revoked token ids and "logged out
+everywhere" times, and the news of each (every node ends its own sockets for it).
+python-socketio's ``AsyncRedisManager`` carries emits between nodes.
 
 Redis restarts. Each client retries a command once its pooled connection turns out dead
 (``client_options``), a logout that cannot be recorded says so (``RevocationUnavailable``), and
@@ -12,15 +12,17 @@ the revocation listener reconnects and catches up on what it missed (``RedisRevo
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 
 from redis import asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError
 
+from shared.policy.decision import Identity, why_ended
 from shared.webapp.sessions import RevocationUnavailable
 
 log = logging.getLogger("handshake.redis")
@@ -40,7 +42,9 @@ def client_options() -> dict:
 
 
 class RedisRevokedTokens:
-    """Revoked token ids, each kept until the token would have expired anyway."""
+    """``shared.policy.RevokedTokens`` in Redis: revoked token ids, and per user the time
+    before which every authentication is ended ("log out everywhere"); each key expires when
+    what it ends would have expired anyway."""
 
     def __init__(self, redis: aioredis.Redis, prefix: str = "handshake:revoked:"):
         self.redis = redis
@@ -48,55 +52,71 @@ class RedisRevokedTokens:
 
     async def add(self, token_id: str, expires_at: float) -> None:
         """Record a revocation; ``RevocationUnavailable`` if Redis cannot take it."""
-        ttl = max(1, int(expires_at - time.time()) + 1)
+        await self._set(self.prefix + token_id, "1", expires_at)
+
+    async def add_user(self, user: str, before: float, keep_until: float) -> None:
+        await self._set(f"{self.prefix}user:{user}", repr(before), keep_until)
+
+    async def _set(self, key: str, value: str, until: float) -> None:
         try:
-            await self.redis.set(self.prefix + token_id, "1", ex=ttl)
+            await self.redis.set(key, value, ex=max(1, int(until - time.time()) + 1))
         except RedisError as exc:
             raise RevocationUnavailable("the revocation could not be recorded") from exc
 
-    async def contains(self, token_id: str | None) -> bool:
-        return token_id is not None and bool(await self.redis.exists(self.prefix + token_id))
+    async def logged_out_before(self, user: str) -> float | None:
+        try:
+            before = await self.redis.get(f"{self.prefix}user:{user}")
+        except RedisError as exc:
+            raise RevocationUnavailable("the cut-off could not be read") from exc
+        return float(before) if before is not None else None
 
-    async def among(self, token_ids: Iterable[str]) -> list[str]:
-        """Which of ``token_ids`` are revoked, in one round trip."""
-        token_ids = list(token_ids)
-        if not token_ids:
+    async def ended(self, identities: list[Identity]) -> list[str | None]:
+        """For each identity, why it has been ended, or None: one round trip for all."""
+        if not identities:
             return []
-        found = await self.redis.mget([self.prefix + token_id for token_id in token_ids])
-        return [token_id for token_id, value in zip(token_ids, found, strict=True) if value]
+        keys = [key for identity in identities
+                for key in (self.prefix + (identity.token_id or ""),
+                            f"{self.prefix}user:{identity.user}")]
+        try:
+            found = iter(await self.redis.mget(keys))
+        except RedisError as exc:
+            raise RevocationUnavailable("revocations could not be read") from exc
+        return [why_ended(identity, identity.token_id is not None and token is not None,
+                          float(before) if before is not None else None)
+                for identity, token, before in zip(identities, found, found, strict=True)]
 
 
 # --8<-- [start:bus]
 class RedisRevocationBus:
-    """Tells every node that a token was revoked; each ends the sockets it holds for it.
+    """Tells every node that a token was revoked, or a user logged out everywhere; each node
+    ends the sockets it holds for it.
 
     Pub/sub keeps nothing: a node that is not subscribed when a revocation is published never
     hears of it. So the listener reconnects after losing Redis (backing off like
     python-socketio's ``AsyncRedisManager``: 1 s, 2 s, 4 s... up to 60 s), and each time its
-    subscription is confirmed it catches up: it looks up the tokens of its live sockets among
-    the revoked ones, which are kept in Redis."""
+    subscription is confirmed it catches up (``on_subscribed``): the node looks up the
+    credentials of its live sockets among the revoked ones, which are kept in Redis."""
 
-    def __init__(self, redis: aioredis.Redis, revoked: RedisRevokedTokens | None = None, *,
-                 first_retry: float = 1.0, last_retry: float = 60.0):
+    def __init__(self, redis: aioredis.Redis, *, first_retry: float = 1.0,
+                 last_retry: float = 60.0):
         self.redis = redis
-        self.revoked = revoked or RedisRevokedTokens(redis)
         self.first_retry, self.last_retry = first_retry, last_retry
         self._listener: asyncio.Task | None = None
 
-    async def publish(self, token_id: str) -> None:
+    async def publish(self, message: dict) -> None:
         """``RevocationUnavailable`` if the other nodes cannot be told."""
         try:
-            await self.redis.publish(REVOCATIONS_CHANNEL, token_id)
+            await self.redis.publish(REVOCATIONS_CHANNEL, json.dumps(message))
         except RedisError as exc:
             raise RevocationUnavailable("the other nodes could not be told") from exc
 
-    async def start(self, on_revoked: Callable[[str], Awaitable[None]],
-                    live_tokens: Callable[[], Iterable[str]] = tuple) -> None:
-        """Listen in the background: ``on_revoked(token_id)`` for each revocation, including
-        those missed while disconnected among ``live_tokens()``."""
-        self._listener = asyncio.create_task(self._listen(on_revoked, live_tokens))
+    async def start(self, on_message: Callable[[dict], Awaitable[None]],
+                    on_subscribed: Callable[[], Awaitable[None]]) -> None:
+        """Listen in the background: ``on_message(message)`` for each revocation, and
+        ``on_subscribed()`` each time the subscription is (again) in place."""
+        self._listener = asyncio.create_task(self._listen(on_message, on_subscribed))
 
-    async def _listen(self, on_revoked, live_tokens) -> None:
+    async def _listen(self, on_message, on_subscribed) -> None:
         delay = self.first_retry
         while True:
             pubsub = self.redis.pubsub()
@@ -105,11 +125,10 @@ class RedisRevocationBus:
                 async for message in pubsub.listen():
                     if message["type"] == "subscribe":  # also after redis-py reconnected it
                         delay = self.first_retry
-                        for token_id in await self.revoked.among(live_tokens()):
-                            await self._deliver(on_revoked, token_id)
+                        await self._deliver(on_subscribed)
                     elif message["type"] == "message":
-                        await self._deliver(on_revoked, message["data"].decode())
-            except (RedisError, OSError) as exc:
+                        await self._deliver(on_message, json.loads(message["data"]))
+            except (RedisError, OSError, RevocationUnavailable) as exc:
                 log.warning("revocations: Redis lost (%s); listening again in %g s", exc, delay)
             finally:
                 with contextlib.suppress(RedisError, OSError):
@@ -118,11 +137,13 @@ class RedisRevocationBus:
             delay = min(delay * 2, self.last_retry)
 
     @staticmethod
-    async def _deliver(on_revoked, token_id: str) -> None:
+    async def _deliver(handler, *args) -> None:
         try:
-            await on_revoked(token_id)
+            await handler(*args)
+        except (RedisError, OSError, RevocationUnavailable):
+            raise  # the connection is lost: listen again
         except Exception:  # one socket that cannot be ended must not stop the listener
-            log.exception("revocations: ending the sockets of a revoked token failed")
+            log.exception("revocations: ending the sockets of a revoked credential failed")
 
     async def stop(self) -> None:
         if self._listener:

@@ -10,7 +10,7 @@ def make_authorization(policy: Policy):
     # --8<-- [start:authorize]
     async def authorization(handshake_data, callback):
         """Runs once per connection, on the HTTP handshake, before any socket exists."""
-        presented = credentials_in(handshake_data["query"], handshake_data["headers"])
+        presented = credentials_in(handshake_data)
         client = policy.client(handshake_data["address"]["address"], handshake_data["headers"])
         verdict = await policy.authenticate(presented, client=client)
         if isinstance(verdict, Refusal):

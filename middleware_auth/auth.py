@@ -11,7 +11,7 @@ def make_authenticate(policy: Policy):
     async def authenticate(socket, next):
         """Runs once per namespace connection attempt, when the client's CONNECT arrives."""
         handshake = socket.handshake
-        presented = credentials_in(handshake["query"], handshake["headers"], handshake["auth"])
+        presented = credentials_in(handshake)
         client = policy.client(handshake["address"], handshake["headers"])
         verdict = await policy.authenticate(presented, client=client)
         if isinstance(verdict, Refusal):

@@ -6,6 +6,7 @@ and session are left as they are: the engines wrap them (``ConnectHooks``), neve
 """
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -68,10 +69,11 @@ def watch_engine_io_sessions(sio: socketio.AsyncServer, opened, closed) -> None:
     sio.eio.on("disconnect", disconnect)
 
 
-def close_sessions_that_never_connect(sio: socketio.AsyncServer, timeout: float) -> None:
+def close_sessions_that_never_connect(sio: socketio.AsyncServer, timeout: float):
     """Socket.IO 4's ``connectTimeout``: an Engine.IO session that has joined no namespace
     ``timeout`` seconds after it opened is closed. python-socketio keeps such a session as
-    long as the client answers pings: 100,000 of them held 1.1 GB."""
+    long as the client answers pings: 100,000 of them held 1.1 GB. So is a session that left
+    every namespace it joined: call the returned function with its id when it leaves one."""
     closing: set[asyncio.Task] = set()
 
     def sids(eio_sid: str) -> list[tuple[str, str]]:
@@ -95,7 +97,31 @@ def close_sessions_that_never_connect(sio: socketio.AsyncServer, timeout: float)
     def opened(eio_sid, environ):
         deadlines.add(eio_sid, timeout)
 
+    def left_a_namespace(eio_sid: str) -> None:
+        session = sio.eio.sockets.get(eio_sid)
+        if session is not None and not session.closing:  # not the session itself closing
+            opened(eio_sid, None)  # the check then finds whether any namespace is left
+
     watch_engine_io_sessions(sio, opened, deadlines.discard)
+    return left_a_namespace
+
+
+async def close_connection(sio: socketio.AsyncServer, eio_sid: str, grace: float = 1.0) -> None:
+    """Close a whole Engine.IO session, every namespace on it, as Socket.IO 4's
+    ``socket.disconnect(true)`` does. What is already queued for the client (a last event,
+    the DISCONNECT packets) gets up to ``grace`` seconds to leave: a long-poll that is never
+    renewed must not hold the caller."""
+    for namespace in list(sio.manager.get_namespaces()):
+        sid = sio.manager.sid_from_eio_sid(eio_sid, namespace)
+        if sid is not None and sio.manager.is_connected(sid, namespace):
+            await sio.disconnect(sid, namespace=namespace, ignore_queue=True)
+    session = sio.eio.sockets.get(eio_sid)
+    if session is None:
+        return
+    with contextlib.suppress(TimeoutError):  # closed at once; the wait is for its queue
+        async with asyncio.timeout(grace):
+            await session.close(reason=sio.eio.reason.SERVER_DISCONNECT)
+    sio.eio.sockets.pop(eio_sid, None)
 
 
 def refuse_unknown_namespaces(sio: socketio.AsyncServer) -> None:
@@ -234,6 +260,7 @@ class Socket:
         self.id = sid
         self.nsp = nsp
         self.handshake = handshake
+        self.eio_sid = sio.manager.eio_sid_from_sid(sid, nsp)  # its Engine.IO session
 
     async def emit(self, event: str, data=None) -> None:
         await self.sio.emit(event, data, to=self.id, namespace=self.nsp)
@@ -241,8 +268,13 @@ class Socket:
     async def enter_room(self, room: str) -> None:
         await self.sio.enter_room(self.id, room, namespace=self.nsp)
 
-    async def disconnect(self) -> None:
-        await self.sio.disconnect(self.id, namespace=self.nsp)
+    async def disconnect(self, close: bool = False) -> None:
+        """Leave this namespace; ``close``: end the whole connection, every namespace on it
+        (Socket.IO 4's ``socket.disconnect(true)``)."""
+        if close:
+            await close_connection(self.sio, self.eio_sid)
+        else:
+            await self.sio.disconnect(self.id, namespace=self.nsp)
 
 
 Listener = Callable[..., Awaitable[object]]
@@ -290,25 +322,29 @@ async def accept(sid, environ, auth=None) -> bool:
 
 class ConnectHooks:
     """Runs an engine's authorization around the app's own ``connect`` handler, whatever its
-    style (a function, a namespace class, none at all), and forgets sockets on ``disconnect``.
+    style (a function, a namespace class, none at all), and forgets sockets on ``disconnect``
+    (calling ``left_a_namespace(eio_sid)`` for every namespace a connection leaves).
 
     python-socketio has no hook for this, so its event dispatch (a private method: the version
     is pinned) is wrapped once per server. ``authorize(namespace, sid, environ, auth)`` returns
     the era's socket, or raises ``ConnectionRefusedError``; the app's handler runs only after.
     """
 
-    def __init__(self, sio: socketio.AsyncServer):
+    def __init__(self, sio: socketio.AsyncServer, left_a_namespace: Callable[[str], None]):
         self.namespaces: dict[str, tuple[Namespace, Callable]] = {}
         trigger = sio._trigger_event
 
         async def trigger_event(event, namespace, *args):
-            if namespace not in self.namespaces or event not in ("connect", "disconnect"):
-                return await trigger(event, namespace, *args)
             if event == "disconnect":
+                eio_sid = sio.manager.eio_sid_from_sid(args[0], namespace)
                 try:
                     return await trigger(event, namespace, *args)
                 finally:
-                    self.namespaces[namespace][0].sockets.pop(args[0], None)
+                    if namespace in self.namespaces:
+                        self.namespaces[namespace][0].sockets.pop(args[0], None)
+                    left_a_namespace(eio_sid)
+            if namespace not in self.namespaces or event != "connect":
+                return await trigger(event, namespace, *args)
             return await self._connect(trigger, namespace, *args)
 
         sio._trigger_event = trigger_event
@@ -323,9 +359,7 @@ class ConnectHooks:
         namespace, authorize = self.namespaces[name]
         if sid not in namespace.sockets:  # python-socketio calls again without auth on TypeError
             socket = await authorize(namespace, sid, environ, *auth)
-            eio_sid = namespace.sio.manager.eio_sid_from_sid(sid, name)
-            session = namespace.sio.eio.sockets.get(eio_sid)
-            if session is None or session.closed:  # gone while it was authorized
+            if not open_session(namespace.sio, socket.eio_sid):  # gone while authorized
                 raise socketio.exceptions.ConnectionRefusedError("connection closed")
             # kept before the app's handler runs, so that it can read the socket too
             namespace.sockets[sid] = socket
@@ -338,11 +372,19 @@ class ConnectHooks:
         except BaseException:
             namespace.sockets.pop(sid, None)
             raise
+        socket = namespace.sockets[sid]
+        if accepted is not False and not open_session(namespace.sio, socket.eio_sid):
+            accepted = False  # closed while the app's handler ran: nothing to acknowledge
         if accepted is False:
             namespace.sockets.pop(sid, None)
         else:
-            namespace.announce(namespace.sockets[sid])
+            namespace.announce(socket)
         return accepted
+
+
+def open_session(sio: socketio.AsyncServer, eio_sid: str | None) -> bool:
+    session = sio.eio.sockets.get(eio_sid)
+    return session is not None and not session.closing and not session.closed
 
 
 class Engine:
@@ -366,8 +408,7 @@ class Engine:
             refuse_unknown_namespaces(sio)
         self.sio = sio
         refuse_undecodable_packets(sio)
-        close_sessions_that_never_connect(sio, connect_timeout)
-        self.hooks = ConnectHooks(sio)
+        self.hooks = ConnectHooks(sio, close_sessions_that_never_connect(sio, connect_timeout))
         self.namespaces: dict[str, Namespace] = {}
 
     def of(self, name: str):

@@ -160,3 +160,18 @@ async def connect(url: str, refusals: RefusalLog, *, headers=None, auth=None,
         welcome = await asyncio.wait_for(welcomed, 3)
         return Attempt(Verdict(True, welcome["user"], welcome["role"]), "connected",
                        welcome=welcome)
+
+
+def from_address(address: str) -> aiohttp.ClientSession:
+    """A client on another loopback address (127.0.0.0/8 is all this machine's)."""
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(address, 0)))
+
+
+async def try_login(url: str, username: str, password: str, *, http=None, headers=None):
+    """``POST /login``: its status, and its error code (or its text when not JSON)."""
+    async with (http or aiohttp.ClientSession()) as session, session.post(
+            url + "/login", json={"username": username, "password": password},
+            headers=headers or {}) as response:
+        if response.content_type != "application/json":
+            return response.status, await response.text()
+        return response.status, (await response.json()).get("error")

@@ -1,6 +1,7 @@
 """A raw Engine.IO 4 polling client: sends any bytes a hostile client could, and reads the
 answer at whichever level it comes (HTTP status, or the Socket.IO CONNECT / CONNECT_ERROR)."""
 
+import asyncio
 import json
 from dataclasses import dataclass
 
@@ -96,3 +97,73 @@ async def upgraded_handshake(base: str, *, query: str = "", http: aiohttp.Client
         while not any(p.startswith(("44", '42["welcome"')) for p in packets):
             packets.append(await ws.receive_str(timeout=timeout))
     return read_answer(packets, "")
+
+
+class RawWebSocket:
+    """A raw Engine.IO 4 WebSocket (no polling first): sends any packet, reads every packet,
+    answers the server's pings, and tells when the server has closed the connection."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse):
+        self.ws = ws
+        self.packets: list[str] = []  # every Socket.IO packet received, in order
+
+    @classmethod
+    async def open(cls, http: aiohttp.ClientSession, base: str, query: str = ""
+                   ) -> "RawWebSocket":
+        url = (f"{base.replace('http', 'ws', 1)}/socket.io/?EIO=4&transport=websocket"
+               + (f"&{query}" if query else ""))
+        socket = cls(await http.ws_connect(URL(url, encoded=True)))
+        opened = await socket.ws.receive_str(timeout=5)
+        assert opened.startswith("0{"), opened
+        return socket
+
+    async def send(self, packet: str) -> None:
+        await self.ws.send_str("4" + packet)  # an Engine.IO MESSAGE carrying it
+
+    async def next(self, prefix: str, timeout: float = 3.0) -> str:
+        """The first packet received, from now or before, that starts with ``prefix``."""
+        async with asyncio.timeout(timeout):
+            while True:
+                for packet in self.packets:
+                    if packet.startswith(prefix):
+                        self.packets.remove(packet)
+                        return packet
+                if not await self._receive():
+                    raise AssertionError(f"closed before a packet {prefix!r}: {self.packets}")
+
+    async def settled(self, timeout: float = 3.0) -> str:
+        """``refused`` once a CONNECT_ERROR came, ``closed`` once the server closed the
+        connection, ``open`` if neither happened within ``timeout``."""
+        try:
+            async with asyncio.timeout(timeout):
+                while not any(packet.startswith("4{") for packet in self.packets):
+                    if not await self._receive():
+                        return "closed"
+        except TimeoutError:
+            return "open"
+        return "refused"
+
+    async def closed_by_server(self, timeout: float = 3.0) -> bool:
+        """Read until the server closes the connection: False if it is still open then."""
+        try:
+            async with asyncio.timeout(timeout):
+                while await self._receive():
+                    pass
+        except TimeoutError:
+            return False
+        return True
+
+    async def _receive(self) -> bool:
+        message = await self.ws.receive()
+        if message.type != aiohttp.WSMsgType.TEXT:
+            return False  # closed (or closing)
+        if message.data == "2":
+            await self.ws.send_str("3")
+        elif message.data.startswith("4"):
+            self.packets.append(message.data[1:])
+        elif message.data == "1":  # Engine.IO CLOSE
+            return False
+        return True
+
+    async def close(self) -> None:
+        await self.ws.close()

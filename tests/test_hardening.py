@@ -15,14 +15,21 @@ from hypothesis import strategies as st
 
 import shared.webapp.app
 from shared.policy import Policy
-from shared.policy.throttle import Throttle
 from shared.policy.tokens import TokenIssuer
 from shared.webapp.login import SESSIONS
 from socketio_handshake_auth.http import HttpRequest, query_pairs
 from socketio_handshake_auth.sockets import asks_for_jsonp
 from tests.cases import ALICE, BOB, EXPIRED
-from tests.client import TEST_SECRET, RecordingTokenIssuer, make_policy, python_client, until
-from tests.raw_client import raw_handshake
+from tests.client import (
+    TEST_SECRET,
+    RecordingTokenIssuer,
+    from_address,
+    make_policy,
+    python_client,
+    try_login,
+    until,
+)
+from tests.raw_client import RawWebSocket, raw_handshake
 
 MALFORMED = {"message": "Malformed credentials", "data": {"code": "malformed_credentials"}}
 
@@ -83,6 +90,7 @@ class BrokenPolicy:
     """A policy with a bug: every decision raises."""
 
     tokens = TokenIssuer(TEST_SECRET)
+    trusted_proxies = frozenset()
 
     def client(self, peer, headers):
         return peer
@@ -99,86 +107,6 @@ async def test_a_policy_error_is_a_logged_refusal_never_an_accept(servers, token
     assert refused(answer)
     assert answer.status == 500 or answer.connect_error == {"message": "Authorization failed"}
     assert "policy bug" in caplog.text
-
-
-def from_address(address: str) -> aiohttp.ClientSession:
-    """A client on another loopback address (127.0.0.0/8 is all this machine's)."""
-    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(address, 0)))
-
-
-async def login(url: str, username: str, password: str, *, http=None, headers=None):
-    async with (http or aiohttp.ClientSession()) as session, session.post(
-            url + "/login", json={"username": username, "password": password},
-            headers=headers or {}) as response:
-        if response.content_type != "application/json":
-            return response.status, await response.text()
-        return response.status, (await response.json()).get("error")
-
-
-@pytest.fixture
-async def throttled_server(impl, servers):
-    servers.policy = make_policy(throttle=Throttle(per_address="5/minute",
-                                                   per_account="5/minute"))
-    return await servers.app(impl)
-
-
-# --8<-- [start:throttle-test]
-async def test_concurrent_guesses_are_counted_before_they_are_checked(throttled_server,
-                                                                      refusals):
-    """50 guesses at once: only the 5 the allowance holds reach the password check."""
-    guesses = [raw_handshake(throttled_server, query=f"username=alice&password=guess{i}")
-               for i in range(50)]
-    assert all(refused(answer) for answer in await asyncio.gather(*guesses))
-    checked = [code for code in refusals.codes if code in ("bad_credentials", "busy")]
-    assert refusals.codes.count("bad_credentials") <= 5, refusals.codes
-    assert len(checked) + refusals.codes.count("throttled") == 50
-
-
-async def test_a_valid_token_is_never_refused_because_its_address_is_throttled(
-        throttled_server, tokens):
-    for i in range(6):
-        await raw_handshake(throttled_server, query=f"username=mallory{i}&password=guess")
-    assert (await login(throttled_server, "bob", "builder"))[1] == "throttled"
-    assert (await raw_handshake(throttled_server, query=f"token={tokens[ALICE]}")).connected
-# --8<-- [end:throttle-test]
-
-
-async def test_guesses_at_one_account_from_many_addresses_are_throttled(throttled_server):
-    for i in range(5):
-        async with from_address(f"127.0.0.{10 + i}") as http:
-            assert await login(throttled_server, "alice", "guess", http=http) == (
-                401, "bad_credentials")
-    async with from_address("127.0.0.99") as http:
-        assert await login(throttled_server, "alice", "wonderland", http=http) == (
-            429, "throttled")
-    async with from_address("127.0.0.99") as http:  # another account is not affected
-        assert (await login(throttled_server, "bob", "builder", http=http))[0] == 200
-
-
-async def test_a_flood_is_refused_at_once_and_a_good_login_elsewhere_is_served(impl, servers):
-    servers.policy = make_policy()  # no throttle: only the hashing gate stands
-    url = await servers.app(impl)
-    flood = [asyncio.ensure_future(login(url, "alice", f"guess{i}")) for i in range(200)]
-    await asyncio.sleep(0.05)  # the flood is in
-    async with from_address("127.0.0.2") as http:
-        assert await login(url, "bob", "builder", http=http) == (200, None)
-    answers = await asyncio.gather(*flood)
-    assert {error for _, error in answers} == {"bad_credentials", "busy"}
-    assert (429, "busy") in answers, "a full gate answers at once instead of queueing"
-
-
-@pytest.mark.parametrize(("trusted", "separate"), [(False, False), (True, True)],
-                         ids=["untrusted-peer", "trusted-proxy"])
-async def test_forwarded_addresses_are_believed_only_from_trusted_proxies(
-        impl, servers, trusted, separate):
-    servers.policy = make_policy(throttle=Throttle(per_address="2/minute",
-                                                   per_account="100/minute"),
-                                 trusted_proxies=["127.0.0.1"] if trusted else [])
-    url = await servers.app(impl)
-    for i in range(3):  # each claims another address
-        await login(url, f"user{i}", "guess", headers={"X-Forwarded-For": f"203.0.113.{i}"})
-    status, _ = await login(url, "bob", "builder", headers={"X-Forwarded-For": "203.0.113.9"})
-    assert (status == 200) is separate
 
 
 async def test_an_undecodable_credential_is_a_clean_refusal(server, caplog):
@@ -251,7 +179,7 @@ async def test_a_request_from_another_page_without_origin_is_refused(server, tok
                "Cookie": f"token={tokens[ALICE]}"}
     answer = await raw_handshake(server, headers=headers)
     assert (answer.status, answer.body) == (403, "origin not allowed")
-    assert (await login(server, "alice", "wonderland", headers=headers))[0] == 403
+    assert (await try_login(server, "alice", "wonderland", headers=headers))[0] == 403
     answer = await raw_handshake(server, headers={**headers, "Sec-Fetch-Site": "same-origin"})
     assert answer.connected, "the server's own pages still connect"
 
@@ -340,6 +268,21 @@ async def test_a_connect_still_being_authorized_does_not_dodge_the_connect_timeo
         await asyncio.sleep(1.2)  # refused at 0.7 s; the timer looks again, finds nothing
         async with http.get(polled) as response:
             assert response.status == 400, "the session is gone"
+
+
+async def test_a_session_that_left_every_namespace_is_closed_after_the_connect_timeout(
+        impl, servers):
+    """The finding: ``connect_timeout`` was armed once, so a session that joined, then left,
+    was kept for as long as its client answered pings."""
+    url = await servers.engine(impl.engine(connect_timeout=0.3))
+    async with aiohttp.ClientSession() as http:
+        stays, leaves = (await RawWebSocket.open(http, url), await RawWebSocket.open(http, url))
+        for socket in (stays, leaves):
+            await socket.send("0")
+            await socket.next('0{"sid"')
+        assert not await stays.closed_by_server(timeout=0.6), "a joined session is kept"
+        await leaves.send("1")  # past the first deadline, it leaves /, its only namespace
+        assert await leaves.closed_by_server(timeout=2)
 
 
 class SlowTokenPolicy(Policy):

@@ -86,7 +86,7 @@ async def test_policy_js_decides_every_case_as_python(caplog):
         auth = fill(case.auth, tokens)
         cases.append({"query": query, "headers": headers, "auth": auth,
                       "namespace": case.namespace})
-        verdict = await policy.authenticate(credentials_in(query, headers, auth))
+        verdict = await policy.authenticate(credentials_in(cases[-1]))
         if not isinstance(verdict, Refusal):
             verdict = policy.authorize_namespace(verdict, case.namespace) or verdict
         expected.append(verdict.code if isinstance(verdict, Refusal) else verdict.user)

@@ -37,9 +37,11 @@ async def test_login_with_bad_credentials_is_401(server, credentials):
 @pytest.mark.parametrize(
     "body",
     [b"not json", b"[1, 2]", b'{"username": "alice"}', b'{"username": 1, "password": 2}',
-     b'{"username": "", "password": ""}', b"\xff\xfe", b"{" + b" " * 5000 + b"}"],
+     b'{"username": "", "password": ""}', b"\xff\xfe", b"{" + b" " * 5000 + b"}",
+     b'{"username": "alice", "password": "\\ud800x"}',
+     b'{"username": "alice", "password": "' + b"w" * 2049 + b'"}'],
     ids=["not-json", "not-an-object", "missing-password", "not-strings", "empty", "not-utf8",
-         "oversized"],
+         "oversized", "lone-surrogate", "too-long"],
 )
 async def test_login_with_a_malformed_body_is_400(server, body):
     status, answer, _ = await post_login(

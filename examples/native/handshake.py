@@ -22,7 +22,7 @@ async def decide(policy: Policy, namespace: str, environ: dict,
                                           keep_blank_values=True).items()}
     headers = {key[5:].replace("_", "-").lower(): value  # HTTP_AUTHORIZATION: authorization
                for key, value in environ.items() if key.startswith("HTTP_")}
-    presented = credentials_in(query, headers, auth)
+    presented = credentials_in({"query": query, "headers": headers, "auth": auth})
     client = policy.client(peer(environ), headers)  # whose password attempts to count
     try:
         verdict = await policy.authenticate(presented, client=client)

@@ -35,6 +35,7 @@ REFUSALS = {
     "busy": "Server busy, try again later",
     "unavailable": "Service unavailable, try again later",
     "revoked_token": "Token revoked",
+    "logged_out": "Logged out everywhere",
 }
 
 # Namespaces that need a role; every other namespace admits any authenticated user.
@@ -44,17 +45,26 @@ NAMESPACE_ROLES = {"/admin": {"admin"}}
 @dataclass(frozen=True)
 class Identity:
     """Who connected. Two credentials for the same user are the same identity, whatever
-    their expiry; ``expires_at`` (epoch seconds) and ``token_id`` come from a token."""
+    their expiry; ``expires_at`` (epoch seconds) and ``token_id`` come from a token.
+    ``authenticated_at``: when the user last gave their password (a token's ``iat``, or the
+    password check itself); "log out everywhere" ends what was authenticated before it."""
 
     user: str
     role: str
     expires_at: float | None = field(default=None, compare=False)
     token_id: str | None = field(default=None, compare=False)
+    authenticated_at: float | None = field(default=None, compare=False)
+
+    @classmethod
+    def from_dict(cls, kept: dict) -> "Identity":
+        """The identity ``as_dict()`` left on an era's socket."""
+        return cls(kept["user"], kept["role"], kept.get("expires_at"), kept.get("token_id"),
+                   kept.get("authenticated_at"))
 
     def as_dict(self) -> dict:
         """What the era's socket keeps: on ``handshake_data`` (0.9) or ``socket.data`` (1.0+)."""
         return {"user": self.user, "role": self.role, "expires_at": self.expires_at,
-                "token_id": self.token_id}
+                "token_id": self.token_id, "authenticated_at": self.authenticated_at}
 
 
 @dataclass(frozen=True)
@@ -77,16 +87,25 @@ class Presented:
     problem: str | None = None
 
 
+def token_cookie(secure: bool) -> str:
+    """The login cookie's name. Over TLS, ``__Host-token``: a browser keeps a ``__Host-``
+    cookie only if it came over https, Secure, with ``Path=/`` and no ``Domain``, so neither
+    a sibling subdomain nor a plain-http answer can set it."""
+    return "__Host-token" if secure else "token"
+
+
 # --8<-- [start:carriers]
-def credentials_in(
-    query: Mapping[str, object], headers: Mapping[str, str], auth: object = None
-) -> list[Presented]:
-    """Every credential a handshake presents, in carrier order.
+def credentials_in(handshake: Mapping[str, object]) -> list[Presented]:
+    """Every credential a handshake presents, in carrier order: the era's handshake object,
+    0.9's ``handshake_data`` or 1.0+'s ``socket.handshake``, whose fields share their names.
 
     ``query`` maps a name to a string, or to a list when the name came more than once (as
     Node's ``querystring`` does); ``headers`` has lower-case names; ``auth`` is the Socket.IO 3+
-    CONNECT payload, which the 0.9 protocol did not have (the legacy server passes None).
+    CONNECT payload, which the 0.9 protocol did not have; ``secure``: it came over TLS (then
+    only the ``__Host-token`` cookie is read, else only ``token``). Only ``headers`` is needed.
     """
+    query, headers = handshake.get("query", {}), handshake["headers"]
+    auth = handshake.get("auth")
     found = []
     if "token" in query:
         found.append(_token("query token", query["token"]))
@@ -98,10 +117,11 @@ def credentials_in(
             found.append(_token("authorization header", token.strip()))
         else:
             found.append(Presented("authorization header", problem="not a Bearer token"))
+    cookie = token_cookie(bool(handshake.get("secure")))  # never the other one
     cookie_tokens = [
         value.strip()
         for name, _, value in (part.partition("=") for part in headers.get("cookie", "").split(";"))
-        if name.strip() == "token"
+        if name.strip() == cookie
     ]
     if cookie_tokens:
         only_one = cookie_tokens[0] if len(cookie_tokens) == 1 else cookie_tokens
@@ -154,20 +174,55 @@ def _password(carrier: str, username: object, password: object) -> Presented:
 
 
 class RevokedTokens:
-    """Token ids revoked before they expire (``POST /logout``); each is kept only until the
-    token would have expired anyway, so the set stays bounded. In one process; with several,
-    ``cluster.state.RedisRevokedTokens`` has the same two methods."""
+    """What ``POST /logout`` and ``POST /logout-everywhere`` ended before its time: token ids,
+    and per user a time before which every authentication is ended ("issued before"). Each
+    entry is kept only until what it ends would have expired anyway, so the store stays
+    bounded. In one process; with several, ``cluster.state.RedisRevokedTokens`` has the same
+    methods."""
 
     def __init__(self):
-        self._until: dict[str, float] = {}
+        self._until: dict[str, float] = {}  # token id, or "user:" + name -> kept until
+        self._before: dict[str, float] = {}  # user -> authentications before this are ended
+
+    def _forget_expired(self) -> None:
+        now = time.time()
+        self._until = {key: until for key, until in self._until.items() if until > now}
+        self._before = {user: before for user, before in self._before.items()
+                        if f"user:{user}" in self._until}
 
     async def add(self, token_id: str, expires_at: float) -> None:
-        now = time.time()
-        self._until = {t: e for t, e in self._until.items() if e > now}
+        self._forget_expired()
         self._until[token_id] = expires_at
 
-    async def contains(self, token_id: str | None) -> bool:
-        return token_id is not None and self._until.get(token_id, 0) > time.time()
+    async def add_user(self, user: str, before: float, keep_until: float) -> None:
+        """End every authentication of ``user`` made before ``before``."""
+        self._forget_expired()
+        self._before[user] = before
+        self._until[f"user:{user}"] = keep_until
+
+    async def logged_out_before(self, user: str) -> float | None:
+        """When ``user`` last logged out everywhere, while that still ends anything."""
+        return self._before.get(user) if self._until.get(f"user:{user}", 0) > time.time() else None
+
+    async def ended(self, identities: list[Identity]) -> list[str | None]:
+        """For each identity, why it has been ended (a refusal code), or None."""
+        now = time.time()
+        return [why_ended(identity,
+                           identity.token_id is not None
+                           and self._until.get(identity.token_id, 0) > now,
+                           self._before.get(identity.user)
+                           if self._until.get(f"user:{identity.user}", 0) > now else None)
+                for identity in identities]
+
+
+def why_ended(identity: Identity, token_revoked: bool, before: float | None) -> str | None:
+    """The refusal code for an identity whose token was revoked, or which was authenticated
+    before its user logged out everywhere; None if neither."""
+    if token_revoked:
+        return "revoked_token"
+    if before is not None and (identity.authenticated_at or 0) < before:
+        return "logged_out"
+    return None
 
 
 class Policy:
@@ -233,10 +288,11 @@ class Policy:
             return self._refuse("forbidden_namespace", [namespace])
         return None
 
-    async def login(self, username: str, password: str, *, client: str = "") -> Identity | Refusal:
-        """For ``POST /login``: the identity behind a username and password, or a refusal."""
-        return await self.authenticate(
-            [Presented("login", username=username, password=password)], client=client)
+    async def login(self, username: object, password: object, *,
+                    client: str = "") -> Identity | Refusal:
+        """For ``POST /login``: the identity behind a username and password, or a refusal;
+        they are checked as a handshake's are (a lone surrogate is ``malformed_credentials``)."""
+        return await self.authenticate([_password("login", username, password)], client=client)
 
     async def _check(self, credential: Presented, client: str) -> Identity | Refusal:
         if credential.token is not None:
@@ -246,22 +302,32 @@ class Policy:
     # --8<-- [start:password]
     async def _check_password(self, username: str, password: str,
                               client: str) -> Identity | Refusal:
-        """Reserve an attempt first (atomically), then hash off the event loop, if there is
-        room: a guess is counted before it is checked, and a flood is refused, not queued."""
+        """Only an address and an account with attempts left get a check; only a wrong
+        password is charged, to both. A throttled attempt costs nobody anything, so an address
+        over its allowance cannot spend an account's, and a good login spends nothing. The
+        check runs off the event loop, if the gate has room: a flood is refused, not queued."""
         if self.throttle:
             try:
-                reserved = await self.throttle.reserve(client, username)
+                allowed = await self.throttle.allows(client, username)
             except Exception:  # its store (Redis) is down: no attempt goes uncounted
                 log.warning("throttle unavailable: password check refused", exc_info=True)
                 return Refusal("unavailable")
-            if not reserved:
+            if not allowed:
                 return Refusal("throttled")
         user = self.users.get(username)
         try:
-            ok = await self.hashing.run(client, self._password_matches, user, password)
+            ok = await self.hashing.run(client, username, self._password_matches, user, password)
         except GateFull:
             return Refusal("busy")
-        return Identity(user.name, user.role) if ok else Refusal("bad_credentials")
+        if ok:
+            return Identity(user.name, user.role, authenticated_at=time.time())
+        if self.throttle:
+            try:
+                await self.throttle.failed(client, username)
+            except Exception:  # refused all the same; the next attempt finds the store down
+                log.warning("throttle unavailable: a failed attempt was not counted",
+                            exc_info=True)
+        return Refusal("bad_credentials")
     # --8<-- [end:password]
 
     def _password_matches(self, user: User | None, password: str) -> bool:
@@ -282,12 +348,25 @@ class Policy:
             return Refusal("malformed_credentials")
         except jwt.InvalidTokenError:
             return Refusal("bad_credentials")
-        if await self.revoked.contains(claims.get("jti")):
-            return Refusal("revoked_token")
         user = self.users.get(claims["sub"])
         if not user:
             return Refusal("bad_credentials")
-        return Identity(user.name, user.role, expires_at=claims["exp"], token_id=claims.get("jti"))
+        # PyJWT has read both times as numbers (it also takes "123"): kept as numbers
+        identity = Identity(user.name, user.role, expires_at=float(claims["exp"]),
+                            token_id=claims.get("jti"), authenticated_at=float(claims["iat"]))
+        [ended] = await self.revoked.ended([identity])
+        return Refusal(ended) if ended else identity
+
+    # --8<-- [start:still-valid]
+    async def still_valid(self, identity: Identity) -> Refusal | None:
+        """Checked again on every CONNECT, after the socket is registered for revocation: a
+        credential that expired, was revoked, or whose user logged out everywhere since the
+        handshake opens nothing more."""
+        if identity.expires_at is not None and identity.expires_at <= time.time():
+            return self._refuse("expired_token", ["connect"])
+        [ended] = await self.revoked.ended([identity])
+        return self._refuse(ended, ["connect"]) if ended else None
+    # --8<-- [end:still-valid]
 
     @staticmethod
     def _refuse(code: str, carriers: list[str]) -> Refusal:

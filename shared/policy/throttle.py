@@ -1,14 +1,23 @@
 """Password guessing is throttled; a valid signed token never is.
 
 A password check (argon2, ~25 ms of CPU) is what a guesser needs and what a flood exhausts.
-So, before it runs:
+So, around it:
 
-1. ``Throttle.reserve`` takes one attempt from the client address's allowance *and* from the
-   account's (OWASP: throttle per account too, since a botnet has many addresses). It uses
-   ``limits``' moving window, whose ``hit`` checks and counts in one atomic step, in memory or
-   in Redis: a thousand concurrent guesses cannot all pass a check made before any is counted.
-2. ``HashingGate`` bounds the checks in flight, per address and in total. A full gate answers
-   at once (``busy``) instead of queueing: a flood cannot make a good login wait behind it.
+1. ``Throttle`` keeps two allowances of wrong passwords, per client address and per account
+   (OWASP: throttle per account too, since a botnet has many addresses), in ``limits``'
+   moving window, in memory or in Redis. A check runs only while both have attempts left
+   (``allows``), and only a wrong password is charged, to both (``failed``). So an attempt
+   the throttle refuses costs nobody anything: an address over its own allowance cannot spend
+   an account's (it would lock the account's owner out), and a good login spends nothing.
+2. ``HashingGate`` bounds the checks in flight, per address, per account and in total. A full
+   gate answers at once (``busy``) instead of queueing: a flood cannot make a good login wait
+   behind it. It also bounds what concurrency can add to an allowance: a check is charged once
+   it has run, so at most ``per_address - 1`` (or ``per_account - 1``) checks beyond an
+   allowance can be in flight on one node when it runs out.
+
+What remains is the lock-out the allowance is for: ``per_account`` wrong passwords a minute,
+from anywhere, make that account's password logins wait out the window. Tokens and the
+sessions already open keep working (docs/reference/security.md).
 
 Tokens are never throttled: an HMAC check is cheap, a forged token is not a guess that can
 succeed, and a shared address (a NAT, a load balancer) must not lock out users who hold one.
@@ -25,7 +34,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 
 
 class Throttle:
-    """At most ``per_address`` and ``per_account`` password attempts, e.g. "30/minute"."""
+    """At most ``per_address`` and ``per_account`` wrong passwords, e.g. "30/minute"."""
 
     def __init__(self, per_address: str = "30/minute", per_account: str = "10/minute",
                  storage: Storage | None = None):
@@ -40,10 +49,16 @@ class Throttle:
         storage = RedisStorage(uri, implementation="redispy", **(redis_options or {}))
         return cls(storage=storage, **limits)
 
-    async def reserve(self, address: str, account: str) -> bool:
-        """Take one attempt for both; False when either has none left (nothing is checked)."""
-        return (await self.limiter.hit(self.per_account, "account", account)
-                and await self.limiter.hit(self.per_address, "address", address))
+    async def allows(self, address: str, account: str) -> bool:
+        """Have both attempts left? Spends nothing; the address is asked first, so an address
+        over its allowance learns nothing about the account."""
+        return (await self.limiter.test(self.per_address, "address", address)
+                and await self.limiter.test(self.per_account, "account", account))
+
+    async def failed(self, address: str, account: str) -> None:
+        """A wrong password: charged to both."""
+        await self.limiter.hit(self.per_address, "address", address)
+        await self.limiter.hit(self.per_account, "account", account)
 
 
 class GateFull(Exception):
@@ -52,28 +67,34 @@ class GateFull(Exception):
 
 class HashingGate:
     """Runs password checks on a few threads, never on the event loop, with at most
-    ``per_address`` in flight for one address and ``in_flight`` in all."""
+    ``per_address`` in flight for one address, ``per_account`` for one account and
+    ``in_flight`` in all."""
 
     def __init__(self, *, workers: int | None = None, in_flight: int = 16,
-                 per_address: int = 2):
+                 per_address: int = 2, per_account: int = 2):
         # One core is left to the event loop: with as many hashing threads as cores, 50
         # concurrent logins starve it (measured: 40 ms of lag).
         self.workers = workers or max(1, (os.cpu_count() or 2) - 1)
         self.limit, self.limit_per_address = in_flight, per_address
-        self.running: Counter[str] = Counter()
+        self.limit_per_account = per_account
+        self.running: Counter[str] = Counter()  # per address, in flight
+        self.checking: Counter[str] = Counter()  # per account, in flight
         self._executor: ThreadPoolExecutor | None = None
 
-    async def run(self, address: str, check, *args):
+    async def run(self, address: str, account: str, check, *args):
         """``check(*args)`` on a hashing thread; ``GateFull`` at once if the gate is full."""
-        if sum(self.running.values()) >= self.limit or (
-                self.running[address] >= self.limit_per_address):
+        if (self.running.total() >= self.limit
+                or self.running[address] >= self.limit_per_address
+                or self.checking[account] >= self.limit_per_account):
             raise GateFull
         if self._executor is None:  # created on first use: no threads at import time
             self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="argon2")
         self.running[address] += 1
+        self.checking[account] += 1
         try:
             return await asyncio.get_running_loop().run_in_executor(self._executor, check, *args)
         finally:
-            self.running[address] -= 1
-            if not self.running[address]:
-                del self.running[address]
+            for counter, key in ((self.running, address), (self.checking, account)):
+                counter[key] -= 1
+                if not counter[key]:
+                    del counter[key]

@@ -14,15 +14,15 @@ from aiohttp import web
 from redis import asyncio as aioredis
 
 from cluster.state import RedisRevocationBus, RedisRevokedTokens, client_options
-from shared.policy import Policy, is_ip_address
+from shared.policy import Identity, Policy, is_ip_address
 from shared.policy.throttle import Throttle
 from shared.policy.tokens import TokenIssuer, secret_from_environment
 from shared.webapp.access_log import install_log_filters
-from shared.webapp.login import POLICY, SESSIONS, login, logout
+from shared.webapp.login import POLICY, SESSIONS, login, logout, logout_everywhere
 from shared.webapp.redaction import redacted
 from shared.webapp.sessions import LiveSessions
 from socketio_handshake_auth.http import node_headers, request_of
-from socketio_handshake_auth.sockets import Answer, remember
+from socketio_handshake_auth.sockets import Answer, open_session, remember
 
 log = logging.getLogger("handshake.web")
 SHARED = Path(__file__).parent
@@ -55,12 +55,13 @@ def create_web_app(*, server_name: str, policy: Policy, templates: Path,
     """
     install_log_filters()
     origins = tuple(allowed_origins or ())
-    protect = protection(origins, frozenset(urlsplit(origin).hostname for origin in origins))
+    protect = protection(origins, frozenset(urlsplit(origin).hostname for origin in origins),
+                         policy.trusted_proxies)
     app = web.Application(client_max_size=64 * 1024)
     app.on_response_prepare.append(security_headers())
     app[PROTECT] = protect
     app[POLICY] = policy
-    app[SESSIONS] = LiveSessions(bus=RedisRevocationBus(redis) if redis else None)
+    app[SESSIONS] = LiveSessions(policy, bus=RedisRevocationBus(redis) if redis else None)
     app.on_startup.append(app[SESSIONS].start)
     app.on_cleanup.append(app[SESSIONS].stop)
     if redis is not None:
@@ -71,6 +72,7 @@ def create_web_app(*, server_name: str, policy: Policy, templates: Path,
     app.router.add_get("/", protect(index))
     app.router.add_route("*", "/login", protect(with_cors(login_or_preflight)))
     app.router.add_post("/logout", protect(with_cors(logout)))
+    app.router.add_post("/logout-everywhere", protect(with_cors(logout_everywhere)))
     add_static(app, protect)
     return app
 
@@ -88,13 +90,15 @@ def create_server_app(io, *, server_name: str, policy: Policy, templates: Path,
                       allowed_origins: Sequence[str] | None = None,
                       redis=None) -> web.Application:
     """The shared web app with a Socket.IO engine attached. On every namespace the app
-    registered: live sessions (ended when their token expires or is revoked), a room per user,
-    and the ``handshake`` acknowledgement. The app's own ``connection`` listener says welcome."""
+    registered: every CONNECT checked against revocation and expiry before it is
+    acknowledged, live sessions (ended when their credential ends), a room per user, and the
+    ``handshake`` acknowledgement. The app's own ``connection`` listener says welcome."""
     app = create_web_app(server_name=server_name, policy=policy, templates=templates,
                          allowed_origins=allowed_origins, redis=redis)
     sessions = app[SESSIONS]
-    for namespace in io.namespaces.values():
-        namespace.on("connection", live_session(sessions)).on("handshake", show_handshake)
+    for name, namespace in io.namespaces.items():
+        io.sio.on("connect", admission(io, name, sessions), namespace=name)
+        namespace.on("connection", join_user_room).on("handshake", show_handshake)
         namespace.on("disconnect", sessions.disconnected)
     app[ENGINE] = io
     cap_sessions_per_address(io, policy, MAX_SESSIONS_PER_ADDRESS)
@@ -102,14 +106,38 @@ def create_server_app(io, *, server_name: str, policy: Policy, templates: Path,
     return app
 
 
-def live_session(sessions: LiveSessions):
-    async def track(socket):
-        # who connected: 1.0+ keeps it on socket.data, 0.9 on socket.handshake
-        identity = getattr(socket, "data", None) or socket.handshake
-        sessions.track(socket, identity)  # ended when its token expires or is revoked
-        await socket.enter_room(f"user:{identity['user']}")  # emits to a user, on any node
+def identity_of(socket) -> Identity:
+    """Who connected: 1.0+ keeps it on socket.data, 0.9 on socket.handshake."""
+    return Identity.from_dict(getattr(socket, "data", None) or socket.handshake)
 
-    return track
+
+# --8<-- [start:admission]
+def admission(io, namespace: str, sessions: LiveSessions):
+    """python-socketio's ``connect`` handler for ``namespace``: it runs after the era's
+    authorization and before the CONNECT is acknowledged. In both eras, a CONNECT whose
+    credential has ended since the handshake (expired, revoked, its user logged out
+    everywhere) is refused, and its whole connection closed."""
+
+    async def connect(sid, environ, auth=None):
+        socket = io.socket(sid, namespace)
+        refusal = await sessions.admit(socket, identity_of(socket))
+        if refusal is None and open_session(io.sio, socket.eio_sid):
+            return True
+        sessions.forget(socket)
+        if refusal is None:  # the client left while it was checked: nothing to answer
+            return False
+        # closed once the refusal below is queued: this task does not yield before that
+        sessions.close_later(socket)
+        raise socketio.exceptions.ConnectionRefusedError(refusal.message,
+                                                         {"code": refusal.code})
+
+    return connect
+# --8<-- [end:admission]
+
+
+async def join_user_room(socket) -> None:
+    """Emits to ``user:<name>`` reach the user's sockets on any node."""
+    await socket.enter_room(f"user:{identity_of(socket).user}")
 
 
 def cap_sessions_per_address(io, policy: Policy, limit: int) -> None:
@@ -239,20 +267,44 @@ def known_host(host_header: str, allowed_hosts: frozenset) -> bool:
     return host == "localhost" or host in allowed_hosts or is_ip_address(host)
 
 
-def protection(allowed_origins: tuple, allowed_hosts: frozenset):
-    """A function that wraps a handler: a ``foreign_request`` is refused before it runs.
-    Every route of the app is wrapped (the engine's too), instead of an aiohttp middleware:
-    an app with any middleware pays for aiohttp's middleware chain on every request, and a
-    polling handshake makes four (docs/reference/performance.md)."""
+def protection(allowed_origins: tuple, allowed_hosts: frozenset,
+               trusted_proxies: frozenset = frozenset()):
+    """A function that wraps a handler: a ``foreign_request`` is refused before it runs, and
+    the handler gets the request as the client made it (``as_forwarded``). Every route of the
+    app is wrapped (the engine's too), instead of an aiohttp middleware: an app with any
+    middleware pays for aiohttp's middleware chain on every request, and a polling handshake
+    makes four (docs/reference/performance.md)."""
 
     def protect(handler):
         async def protected(request: web.Request) -> web.StreamResponse:
+            request = as_forwarded(request, trusted_proxies)
             refusal = foreign_request(request, allowed_origins, allowed_hosts)
             return refusal if refusal is not None else await handler(request)
 
         return protected
 
     return protect
+
+
+# --8<-- [start:forwarded]
+UNIX_PEER = "unix"  # a Unix-socket peer, as ``--trust-proxy unix`` names it
+
+
+def as_forwarded(request: web.Request, trusted_proxies: frozenset) -> web.Request:
+    """The request with its peer named, and its scheme as the client used it.
+
+    aiohttp gives a Unix-socket peer the address "" (a TCP peer always has one): it is named
+    ``unix``, so that a balancer on a Unix socket can be trusted and no TCP client ever is. A
+    trusted proxy's ``X-Forwarded-Proto: https`` makes the request https for every handler
+    (the origin check, the login cookie, the handshake's ``secure``); anyone else's is ignored.
+    The usual request, on TCP and not forwarded over TLS, is not copied."""
+    peer = UNIX_PEER if request.remote == "" else request.remote
+    https = (peer in trusted_proxies and not request.secure
+             and request.headers.get("X-Forwarded-Proto") == "https")
+    if https:
+        return request.clone(remote=peer, scheme="https")
+    return request if peer == request.remote else request.clone(remote=peer)
+# --8<-- [end:forwarded]
 
 
 def security_headers(connect_sources: Sequence[str] = ()):
@@ -286,7 +338,7 @@ def with_security_headers(response: web.StreamResponse, policy: str) -> web.Stre
 
 
 def with_cors(handler):
-    """``/login`` and ``/logout`` answer the allowed origins' pages with credentialed CORS."""
+    """``/login`` and the logouts answer the allowed origins' pages with credentialed CORS."""
 
     async def answer(request: web.Request) -> web.StreamResponse:
         response = await handler(request)

@@ -26,8 +26,12 @@ def parse(description: str, default_port: int, extra=None) -> argparse.Namespace
                         help="a page origin (scheme://host:port) that may connect; repeatable")
     parser.add_argument("--redis", metavar="URL", default=None,
                         help="share state with other nodes through Redis, e.g. redis://127.0.0.1:6379/0")
+    parser.add_argument("--unix", metavar="PATH", default=None,
+                        help="listen on this Unix socket instead of a TCP port (behind a balancer "
+                             "on this machine; put it in a folder only the balancer can open)")
     parser.add_argument("--trust-proxy", action="append", default=[], metavar="ADDRESS",
-                        help="a load balancer's address: its X-Forwarded-For names the client")
+                        help="a load balancer's address, or 'unix' for the peer of --unix: its "
+                             "X-Forwarded-For names the client, its X-Forwarded-Proto the scheme")
     if extra:
         extra(parser)
     args = parser.parse_args()
@@ -43,7 +47,10 @@ def parse(description: str, default_port: int, extra=None) -> argparse.Namespace
 
 
 def own_origins(args: argparse.Namespace) -> list[str]:
-    """The origins this server's own pages have, then the ones allowed on the command line."""
+    """The origins this server's own pages have, then the ones allowed on the command line.
+    On a Unix socket it has none of its own: its pages are the balancer's (``--allow-origin``)."""
+    if args.unix:
+        return list(args.allow_origin)
     hosts = [args.host] + (["localhost"] if args.host in ("127.0.0.1", "::1") else [])
     own = [f"http://{host}:{args.port}" for host in hosts]
     return own + [origin for origin in args.allow_origin if origin not in own]
@@ -51,14 +58,15 @@ def own_origins(args: argparse.Namespace) -> list[str]:
 
 def run(app: web.Application, args: argparse.Namespace, description: str) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # a Unix socket and no TCP port at all, or a TCP port
+    where = {"path": args.unix} if args.unix else {"host": args.host, "port": args.port}
+    address = f"unix:{args.unix}" if args.unix else f"http://{args.host}:{args.port}/"
     web.run_app(
         app,
-        host=args.host,
-        port=args.port,
+        **where,
         access_log_class=RedactingAccessLogger,
         shutdown_timeout=1,  # the default 60 s makes Ctrl-C wait for idle long-polls
-        print=lambda _: logging.getLogger("handshake").info(
-            "%s on http://%s:%d/", description, args.host, args.port),
+        print=lambda _: logging.getLogger("handshake").info("%s on %s", description, address),
     )
 
 

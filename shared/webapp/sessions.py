@@ -1,9 +1,14 @@
 """Live connections do not outlive their credentials.
 
 Neither Socket.IO era re-checked a token once connected (socketio-jwt#38: "once the
-connection is established the token is never verified again"). ``LiveSessions`` ends a socket
-when its token expires or is revoked: it emits ``session_ended`` with a reason the client can
-show, then disconnects it. The client logs in again and reconnects with a fresh token.
+connection is established the token is never verified again"). ``LiveSessions`` does:
+
+- ``admit()`` runs on every CONNECT, before it is acknowledged. It registers the socket for
+  revocation first and checks the credential after, so a logout is either seen by the check
+  or finds the socket registered: no ordering of the two leaves a connection alive.
+- A socket whose token expires or is revoked, or whose user logs out everywhere, is ended:
+  it gets ``session_ended`` with a reason the client can show, then its whole Engine.IO
+  connection is closed (every namespace; a re-CONNECT on it is impossible).
 """
 
 import asyncio
@@ -11,8 +16,7 @@ import logging
 import time
 from collections import defaultdict
 
-from shared.policy import REFUSALS
-from socketio_handshake_auth.deadlines import Deadlines
+from shared.policy import REFUSALS, Identity, Policy, Refusal
 
 log = logging.getLogger("handshake.sessions")
 
@@ -24,47 +28,63 @@ class RevocationUnavailable(Exception):
 
 
 class LiveSessions:
-    """The sockets of this process, by token. ``bus``: with several processes, a revocation
-    is published to all of them (``RedisRevocationBus``) and each ends its own sockets."""
+    """The sockets of this process, by token and by user. ``bus``: with several processes, a
+    revocation is published to all of them (``RedisRevocationBus``) and each ends its own."""
 
-    def __init__(self, bus=None):
+    def __init__(self, policy: Policy, bus=None):
+        self.policy = policy
         self.bus = bus
-        self._expiries = Deadlines(lambda socket: self._end_soon(socket, "expired_token"))
+        self._identities: dict[object, Identity] = {}  # socket -> who it connected as
         self._by_token: dict[str, dict] = defaultdict(dict)  # token id -> {socket: None}
-        self._token_of: dict[object, str] = {}
+        self._by_user: dict[str, dict] = defaultdict(dict)  # user -> {socket: None}
+        self._expiries: dict[object, asyncio.TimerHandle] = {}
         self._endings: set[asyncio.Task] = set()
-        self._live: set = set()
 
     def __len__(self) -> int:
-        return len(self._live)
+        return len(self._identities)
 
-    def tokens(self) -> list[str]:
-        """The token ids the live sockets of this process connected with."""
-        return list(self._by_token)
+    def __contains__(self, socket) -> bool:
+        return socket in self._identities
 
-    # --8<-- [start:track]
-    def track(self, socket, identity: dict) -> None:
-        """Watch ``socket``; ``identity`` has the ``expires_at`` / ``token_id`` the policy set."""
-        expires_at, token_id = identity.get("expires_at"), identity.get("token_id")
-        if socket in self._live:
-            self.forget(socket)  # watched once, whatever calls this
-        self._live.add(socket)
-        if expires_at is not None:  # ended within a second of it (exp counts in seconds)
-            self._expiries.add(socket, max(0.0, expires_at - time.time()))
-        if token_id:
-            self._by_token[token_id][socket] = None
-            self._token_of[socket] = token_id
+    # --8<-- [start:admit]
+    async def admit(self, socket, identity: Identity) -> Refusal | None:
+        """On a CONNECT, before its acknowledgement: watch the socket, then check that its
+        credential is still good. A refusal is returned with the socket no longer watched."""
+        self.track(socket, identity)  # first: a revocation from now on finds it
+        try:
+            refusal = await self.policy.still_valid(identity)  # then: one made before is seen
+        except Exception:  # the store is unreachable: refused, and said so
+            log.warning("revocations unavailable: CONNECT refused", exc_info=True)
+            refusal = Refusal("unavailable")
+        if refusal is None and socket not in self:  # ended while it was checked
+            refusal = Refusal("revoked_token")
+        if refusal is not None:
+            self.forget(socket)
+        return refusal
+    # --8<-- [end:admit]
+
+    def track(self, socket, identity: Identity) -> None:
+        self.forget(socket)  # watched once, whatever calls this
+        self._identities[socket] = identity
+        self._by_user[identity.user][socket] = None
+        if identity.token_id:
+            self._by_token[identity.token_id][socket] = None
+        if identity.expires_at is not None:  # ended within a second of it (exp is in seconds)
+            delay = max(0.0, identity.expires_at - time.time())
+            self._expiries[socket] = asyncio.get_running_loop().call_later(
+                delay, self._end_soon, socket, "expired_token")
 
     def forget(self, socket) -> None:
-        self._live.discard(socket)
-        self._expiries.discard(socket)
-        token_id = self._token_of.pop(socket, None)
-        if token_id is not None:
-            del self._by_token[token_id][socket]
-            if not self._by_token[token_id]:
-                del self._by_token[token_id]
-
-    # --8<-- [end:track]
+        identity = self._identities.pop(socket, None)
+        if identity is None:
+            return
+        if (expiry := self._expiries.pop(socket, None)) is not None:
+            expiry.cancel()
+        for index, key in ((self._by_user, identity.user), (self._by_token, identity.token_id)):
+            if key in index:
+                index[key].pop(socket, None)
+                if not index[key]:
+                    del index[key]
 
     async def disconnected(self, socket, reason=None) -> None:
         """The ``disconnect`` listener: stop watching a socket that has gone."""
@@ -73,31 +93,70 @@ class LiveSessions:
     async def revoke(self, token_id: str) -> None:
         """End every live socket that connected with this token: this node's at once, the
         other nodes' through the bus (``RevocationUnavailable`` if it cannot carry the news)."""
-        await self.end_local(token_id)
+        await self.end_token(token_id)
         if self.bus:
-            await self.bus.publish(token_id)
+            await self.bus.publish({"token": token_id})
 
-    async def end_local(self, token_id: str) -> None:
-        sockets = list(self._by_token.get(token_id, ()))
-        await asyncio.gather(*(self.end(socket, "revoked_token") for socket in sockets))
+    async def revoke_user(self, user: str, before: float) -> None:
+        """Log ``user`` out everywhere: end every live socket of theirs authenticated before
+        ``before``, on every node."""
+        await self.end_user(user, before)
+        if self.bus:
+            await self.bus.publish({"user": user, "before": before})
+
+    async def end_token(self, token_id: str) -> None:
+        await self._end_all(self._by_token.get(token_id, ()), "revoked_token")
+
+    async def end_user(self, user: str, before: float) -> None:
+        await self._end_all([socket for socket in self._by_user.get(user, ())
+                             if (self._identities[socket].authenticated_at or 0) < before],
+                            "logged_out")
+
+    async def end_revoked(self) -> None:
+        """End every live socket whose credential was revoked (what a node that lost the bus
+        for a while may have missed), asking the store about all of them at once."""
+        sockets = list(self._identities)
+        reasons = await self.policy.revoked.ended([self._identities[s] for s in sockets])
+        await asyncio.gather(*(self.end(socket, reason)
+                               for socket, reason in zip(sockets, reasons, strict=True)
+                               if reason))
+
+    async def on_bus_message(self, message: dict) -> None:
+        if "token" in message:
+            await self.end_token(message["token"])
+        elif "user" in message:
+            await self.end_user(message["user"], message["before"])
 
     async def start(self, app=None) -> None:
         if self.bus:
-            await self.bus.start(self.end_local, live_tokens=self.tokens)
+            await self.bus.start(self.on_bus_message, on_subscribed=self.end_revoked)
 
     async def stop(self, app=None) -> None:
         if self.bus:
             await self.bus.stop()
 
+    async def _end_all(self, sockets, reason: str) -> None:
+        await asyncio.gather(*(self.end(socket, reason) for socket in list(sockets)))
+
     # --8<-- [start:end]
     async def end(self, socket, reason: str) -> None:
+        """Tell the client why, then close its whole connection: a connection whose
+        credential ended can join nothing more. The close waits (a second at most) for the
+        news to reach the client, in the background: a logout does not wait for it."""
         self.forget(socket)
         log.info("session ended: %s", reason, extra={"session_end": reason})
         await socket.emit("session_ended", {"reason": reason, "message": REFUSALS[reason]})
-        await socket.disconnect()
+        self.close_later(socket)
 
     def _end_soon(self, socket, reason: str) -> None:
-        task = asyncio.ensure_future(self.end(socket, reason))
-        self._endings.add(task)
-        task.add_done_callback(self._endings.discard)
+        self._in_background(self.end(socket, reason))
     # --8<-- [end:end]
+
+    def close_later(self, socket) -> None:
+        """Close the socket's whole connection once this task has queued what it sends."""
+        self._in_background(socket.disconnect(close=True))
+
+    def _in_background(self, coroutine) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._endings.add(task)  # a reference until it is done
+        task.add_done_callback(self._endings.discard)

@@ -104,7 +104,7 @@ async def test_a_failed_login_never_shows_the_cookie_s_user_without_saying_where
     assert cookie_line.startswith("bob (admin), set by POST /login at ")
 
     # Log out revokes the cookie's token on each server and clears it: nothing is left to send.
-    await page.get_by_role("button", name="Log out").click()
+    await page.get_by_role("button", name="Log out", exact=True).click()
     await until_true_in_page(page, """[...document.querySelectorAll('.verdict')]
         .every(v => v.textContent.startsWith('Logged out'))""")
     assert set((await texts(page, ".cookie")).values()) == {"none set by this page"}
@@ -113,6 +113,30 @@ async def test_a_failed_login_never_shows_the_cookie_s_user_without_saying_where
         "middleware": "Refused: Authentication required (missing_credentials)",
     }
     assert set((await texts(page, ".source")).values()) == {""}
+
+
+async def test_log_out_everywhere_ends_the_user_s_sessions_in_every_browser(demo, page_of,
+                                                                          browser):
+    """Two browsers of alice's, one connected with her password, one with the token cookie:
+    Log out everywhere in one ends both, in both panes; the cookie's token is refused after."""
+    alice = {"legacy": "Accepted as alice (user)", "middleware": "Accepted as alice (user)"}
+    other_device = await browser.new_context()
+    try:
+        other = await other_device.new_page()
+        await other.goto(demo + "/")
+        assert await connect_both(other, "alice", "wonderland", "query-password") == alice
+        page = await page_of(demo)
+        assert await connect_both(page, "alice", "wonderland", "cookie") == alice
+        await page.get_by_role("button", name="Log out everywhere").click()
+        await until_true_in_page(page, """[...document.querySelectorAll('.verdict')]
+            .every(v => v.textContent.startsWith('Logged out everywhere'))""")
+        await until_true_in_page(other, """[...document.querySelectorAll('.verdict')]
+            .every(v => v.textContent.startsWith('Session ended: Logged out everywhere'))""")
+        assert await connect_both(page, "alice", "nope", "cookie") == {
+            "legacy": "Refused: HTTP 403 handshake unauthorized",
+            "middleware": "Refused: Logged out everywhere (logged_out)"}
+    finally:
+        await other_device.close()
 
 
 async def test_on_a_server_s_own_page_the_cookie_travels_whatever_the_carrier(impl, server,
@@ -147,7 +171,7 @@ async def test_log_out_in_one_tab_ends_the_socket_another_tab_opened_with_that_t
     verdict = older.locator(".verdict")
     await verdict.filter(has_text="Accepted as alice (user)").wait_for(timeout=5_000)
     page = await page_of(server)
-    await page.get_by_role("button", name="Log out").click()
+    await page.get_by_role("button", name="Log out", exact=True).click()
     await verdict.filter(has_text="Session ended: Token revoked").wait_for(timeout=5_000)
     assert await page.text_content(".verdict") == (
         "Logged out: the token in the cookie is revoked, the cookie cleared")
@@ -198,9 +222,9 @@ async def test_every_button_works_in_every_state(servers, page_of):
     hanging = reserve_port()  # a server that accepts connections and never answers
     demo = await start_demo(servers, legacy=f"http://127.0.0.1:{hanging.getsockname()[1]}")
     page = await page_of(demo)
-    buttons = ["Connect both", "Disconnect", "Log out"]
+    buttons = ["Connect both", "Disconnect", "Log out", "Log out everywhere"]
     for name in buttons:  # not connected: each one, then the pane is in a state it can say
-        await page.get_by_role("button", name=name).click()
+        await page.get_by_role("button", name=name, exact=True).click()
     await page.get_by_role("button", name="Disconnect").click()
     # hidden buttons, pressed anyway through the page's own API: no TypeError
     for name in PANES:
@@ -242,7 +266,7 @@ async def test_every_button_works_in_every_state(servers, page_of):
     await page.click("[data-pane=middleware] .retry")
     await until_true_in_page(page, "document.querySelector('[data-pane=middleware] .verdict')"
                                    ".textContent.startsWith('Refused')")
-    await page.get_by_role("button", name="Log out").click()
+    await page.get_by_role("button", name="Log out", exact=True).click()
     await until_true_in_page(page, """document.querySelector('[data-pane=middleware] .verdict')
         .textContent.startsWith('Logged out')""")
     await until_true_in_page(page, """document.querySelector('[data-pane=legacy] .verdict')

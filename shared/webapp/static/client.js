@@ -338,26 +338,31 @@
     step(pane, wasConnected ? "you disconnected: socket.disconnect()" : "you pressed Disconnect");
   }
 
-  async function logout(name) {
+  // everywhere: POST /logout-everywhere ends every session of the user, on every node
+  async function logout(name, everywhere = false) {
     const pane = panes.get(name);
+    const path = everywhere ? "/logout-everywhere" : "/logout";
     reset(pane, "Logging out…");
     const attempt = pane.attempt;
     pane.token = null;
     let text;
     try {
-      const response = await fetch(new URL("/logout", pane.server), {
+      const response = await fetch(new URL(path, pane.server), {
         method: "POST",
         credentials: "include", // the token cookie, which the page cannot read
         signal: AbortSignal.timeout(OPEN_TIMEOUT_MS),
       });
       const body = await response.json().catch(() => ({}));
-      step(pane, `POST /logout -> ${response.status}${body.error ? " " + body.error : ""}`);
-      if (response.ok || response.status === 400) setCookieMemory(pane, null);
-      text = response.ok ? "Logged out: the token in the cookie is revoked, the cookie cleared"
+      step(pane, `POST ${path} -> ${response.status}${body.error ? " " + body.error : ""}`);
+      // Log out clears the cookie; Log out everywhere leaves it, its token refused everywhere
+      if (!everywhere && (response.ok || response.status === 400)) setCookieMemory(pane, null);
+      const done = everywhere ? "Logged out everywhere: every session of this user has ended"
+        : "Logged out: the token in the cookie is revoked, the cookie cleared";
+      text = response.ok ? done
         : response.status === 400 ? "Logged out: the browser held no token cookie"
           : `Log out refused: HTTP ${response.status} ${body.error || ""}`.trim();
     } catch (err) {
-      step(pane, `POST /logout: ${why(err)}`);
+      step(pane, `POST ${path}: ${why(err)}`);
       text = `Log out failed: ${why(err)} from ${pane.server}`;
     }
     if (pane.attempt !== attempt) return text;
@@ -564,10 +569,12 @@
     document.getElementById("disconnect").addEventListener("click", () => {
       for (const name of panes.keys()) disconnect(name);
     });
-    document.getElementById("logout").addEventListener("click", async () => {
-      // Both requests leave before either answer clears the cookie: each server revokes it.
-      await Promise.all([...panes.keys()].map((name) => logout(name)));
-    });
+    for (const [id, everywhere] of [["logout", false], ["logout-everywhere", true]]) {
+      document.getElementById(id).addEventListener("click", async () => {
+        // Both requests leave before either answer clears the cookie: each server acts on it.
+        await Promise.all([...panes.keys()].map((name) => logout(name, everywhere)));
+      });
+    }
   }
 
   window.handshakeDemo = { connect, disconnect, logout, showHandshake, panes };
