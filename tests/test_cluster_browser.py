@@ -7,13 +7,13 @@ through HAProxy logs in with a ``__Host-`` cookie and connects with it."""
 import json
 
 import pytest
-from aiohttp import web
 
 from shared.webapp import side_by_side
 from tests.browser.conftest import (  # noqa: F401 (browser, context: fixtures)
     browser,
     context,
     reserve_port,
+    serve_foreign_page,
     until_true_in_page,
 )
 from tests.implementations import IMPLEMENTATIONS
@@ -86,15 +86,8 @@ async def test_over_tls_the_page_logs_in_with_a_host_only_secure_cookie_and_conn
                      c["sameSite"]) for c in await context.cookies()] == [
                 ("__Host-token", "127.0.0.1", "/", True, True, "Strict")]
 
-            sock = reserve_port()  # a page on another origin may not connect, even over TLS
-            foreign = f"http://127.0.0.1:{sock.getsockname()[1]}"
-            async def foreign_page(request):
-                return web.Response(text=FOREIGN.replace("SERVER", https),
-                                    content_type="text/html")
-
-            app = web.Application()
-            app.router.add_get("/", foreign_page)
-            await servers.serve(app, sock=sock)
+            # a page on another origin may not connect, even over TLS
+            foreign = await serve_foreign_page(servers, FOREIGN.replace("SERVER", https))
             other = await context.new_page()
             await other.goto(foreign + "/")
             await until_true_in_page(other, "Object.keys(window.results).length === 2")

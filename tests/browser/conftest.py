@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from aiohttp import web
 from playwright.async_api import async_playwright
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -55,3 +56,17 @@ async def until_true_in_page(page, expression: str, timeout: float = 10.0) -> No
     async with asyncio.timeout(timeout):
         while not await page.evaluate(expression):
             await asyncio.sleep(0.05)
+
+
+async def serve_foreign_page(servers, html: str) -> str:
+    """Serve ``html`` at ``/`` on another loopback port: a page of another origin (an
+    attacker's). Its origin, e.g. ``http://127.0.0.1:40123``."""
+    sock = reserve_port()
+
+    async def page(request):
+        return web.Response(text=html, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/", page)
+    await servers.serve(app, sock=sock)
+    return f"http://127.0.0.1:{sock.getsockname()[1]}"

@@ -6,9 +6,8 @@ browser sends that cookie with every request the page makes to the server.
 """
 
 import pytest
-from aiohttp import web
 
-from tests.browser.conftest import reserve_port, until_true_in_page
+from tests.browser.conftest import serve_foreign_page, until_true_in_page
 
 pytestmark = pytest.mark.browser
 
@@ -43,14 +42,7 @@ async def victim(server, context):
 
 async def test_a_page_on_another_port_cannot_obtain_a_session(victim, servers, context,
                                                               refusals):
-    sock = reserve_port()
-    attacker = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    async def attack_page(request):
-        return web.Response(text=ATTACK.replace("SERVER", victim), content_type="text/html")
-
-    app = web.Application()
-    app.router.add_get("/", attack_page)
-    await servers.serve(app, sock=sock)
+    attacker = await serve_foreign_page(servers, ATTACK.replace("SERVER", victim))
     page = await context.new_page()
     await page.goto(attacker + "/")
     await until_true_in_page(page, "Object.keys(window.results).length === 2")
