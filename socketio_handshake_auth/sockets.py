@@ -26,15 +26,21 @@ MALFORMED = {"message": "Malformed credentials", "data": {"code": "malformed_cre
 
 
 def refuse_undecodable_packets(sio: socketio.AsyncServer) -> None:
-    """Answer a CONNECT whose payload is not JSON (or nested too deep) with a CONNECT_ERROR.
+    """Answer a CONNECT whose payload is not JSON (or nested too deep) with a CONNECT_ERROR,
+    and drop a packet that arrives for a session already closed.
 
     python-socketio raises while decoding such a packet and sends nothing: the client would
     wait forever. This wraps its Engine.IO message handler (a private method, so the version
     is pinned) and refuses instead; any other undecodable packet closes the connection.
+    python-engineio hands on what a client sent after the session closed (a CONNECT right
+    behind an Engine.IO CLOSE): python-socketio would register that CONNECT's sid, then fail
+    on the session's missing environ, and keep the sid for good.
     """
     handle = sio._handle_eio_message
 
     async def on_message(eio_sid, data):
+        if eio_sid not in sio.environ or not open_session(sio, eio_sid):
+            return  # closed: nothing it sends can join anything
         try:
             return await handle(eio_sid, data)
         except (ValueError, RecursionError) as exc:

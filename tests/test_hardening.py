@@ -400,6 +400,28 @@ async def test_concurrent_mixed_handshakes_get_exactly_their_verdicts_and_leave_
     assert (await raw_handshake(url, query=f"token={tokens[ALICE]}")).connected
 
 
+@pytest.mark.parametrize("closing", ["1", "42["], ids=["engine-io-close", "undecodable"])
+async def test_what_a_client_sends_after_its_session_closed_leaves_nothing(impl, servers,
+                                                                           tokens, closing,
+                                                                           caplog):
+    """The finding: a CONNECT right behind an Engine.IO CLOSE (or a packet that makes the
+    server close) was registered by python-socketio, which then failed with a traceback and
+    kept the sid for good; 300 of them took 2 s, with no credential."""
+    url = await servers.app(impl)
+    engine = servers.running[-1][1]
+    async with aiohttp.ClientSession() as http:
+        for _ in range(10):
+            socket = await RawWebSocket.open(http, url, f"token={tokens[ALICE]}")
+            await socket.ws.send_str(closing)  # the session is closed...
+            await socket.ws.send_str("40/admin,{}")  # ...and a CONNECT is already on its way
+            await socket.close()
+    manager = engine.sio.manager
+    await until(lambda: not engine.sio.environ)
+    assert manager.pending_connect == {} and all(
+        not participants for rooms in manager.rooms.values() for participants in rooms.values())
+    assert "Traceback" not in caplog.text and "handler error" not in caplog.text
+
+
 async def test_no_session_id_reaches_a_log_line(server, tokens, caplog):
     """A polling session id lets its holder drive that session: logs show only its hash."""
     caplog.set_level(logging.DEBUG)
