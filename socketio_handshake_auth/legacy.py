@@ -108,6 +108,14 @@ def origin_entries(origins: str) -> frozenset[str]:
     return frozenset(origins.split())
 
 
+def cors_only_for_an_origin(eio) -> None:
+    """0.9 sent CORS headers only to a request that has an ``Origin``; python-engineio adds
+    ``Access-Control-Allow-Credentials`` to every answer once credentials are on. No option
+    asks for 0.9's rule, so its (private) header builder is wrapped."""
+    headers_for = eio._cors_headers
+    eio._cors_headers = lambda environ: headers_for(environ) if "HTTP_ORIGIN" in environ else []
+
+
 # ``callback(err, authorized)``: 0.9 read both with JavaScript's truthiness.
 Callback = Callable[..., None]
 # ``fn(handshake_data, callback)``, plain or ``async``: 0.9's authorization signature.
@@ -136,11 +144,14 @@ class LegacyServer(Engine):
     def __init__(self, sio: socketio.AsyncServer | None = None, *, path: str = "socket.io",
                  jsonp: bool = False, connect_timeout: float = 45.0, **sio_options):
         self.settings = {"authorization": False, "origins": "*:*", "authorization timeout": 10.0}
-        if sio is None:  # 0.9 answered CORS for the origins its setting allows
+        own_server = sio is None
+        if own_server:  # 0.9 answered CORS for the origins its setting allows
             sio_options = {"cors_allowed_origins": self._engine_origin_allowed,
                            "cors_credentials": True, **sio_options}
         super().__init__(sio, path=path, jsonp=jsonp, connect_timeout=connect_timeout,
                          sio_options=sio_options)
+        if own_server:
+            cors_only_for_an_origin(self.sio.eio)
         self._install_gate()
         self.sockets = self.of("/")  # io.sockets
 

@@ -155,7 +155,7 @@ class Answer:
     def headers(self) -> list[tuple[str, str]]:
         cors = [("Access-Control-Allow-Origin", self.origin),
                 ("Access-Control-Allow-Credentials", "true")] if self.origin else []
-        return [("Content-Type", "text/plain; charset=utf-8"), *cors]
+        return [("Content-Type", "text/plain"), *cors]  # 0.9's, without a charset
 
 
 ANSWER = web.RequestKey("answer", Answer)
@@ -196,8 +196,9 @@ def guarded(handle_request, jsonp: bool):
         answer = request.get(ANSWER) if response.status >= 400 else None
         if answer is None:
             return response
-        return web.Response(status=answer.status, text=answer.body,
-                            headers=answer.headers[1:], content_type="text/plain")
+        # bytes, so that aiohttp adds no charset to the Content-Type 0.9 sent
+        return web.Response(status=answer.status, body=answer.body.encode(),
+                            headers=answer.headers)
 
     return guard
 

@@ -52,7 +52,7 @@ async def connect09(base: str, *, query: str = "", headers=None, namespace: str 
         url = f"{base}/socket.io/1/?{query}&{stamp}" if query else f"{base}/socket.io/1/?{stamp}"
         async with http.get(URL(url, encoded=True), headers=headers) as response:
             body = await response.text()
-            answer = Answer09(response.status, body, response.content_type,
+            answer = Answer09(response.status, body, response.headers.get("Content-Type", ""),
                               tuple((h, response.headers[h]) for h in CORS_HEADERS
                                     if h in response.headers))
         if answer.status != 200:

@@ -20,7 +20,7 @@ class RawAnswer:
     connect_error: dict | None = None
     body: str = ""
     welcome: dict | None = None  # the app's welcome event, when connected
-    content_type: str = ""  # of the handshake answer
+    content_type: str = ""  # the handshake answer's Content-Type header, as sent
     cors: tuple = ()  # its CORS headers, (name, value) pairs
 
 
@@ -40,7 +40,8 @@ async def raw_handshake(base: str, *, query: str = "", headers=None, auth: str |
         cors = tuple((name, response.headers[name]) for name in CORS_HEADERS
                      if name in response.headers)
         if response.status != 200:
-            return RawAnswer(response.status, body=body, content_type=response.content_type,
+            return RawAnswer(response.status, body=body,
+                             content_type=response.headers.get("Content-Type", ""),
                              cors=cors)
     sid = json.loads(body[1:])["sid"]
     polled = URL(f"{base}/socket.io/?EIO=4&transport=polling&sid={sid}", encoded=True)

@@ -77,6 +77,13 @@ BEHAVIOURS = [
     *(callback(err, "true", OK) for err in ("undefined", "false", "0", "''", "NaN")),
     *(callback("null", ok, OK) for ok in ("1", "'boom'", "{}", "[]")),
     *(callback("null", no, UNAUTHORIZED) for no in ("undefined", "0", "''", "NaN")),
+    # ---- 0.9: CORS headers answer an Origin, and nothing else ----------------------------------
+    Behaviour("0.9", "accept a handshake that sends no Origin", "200 connected",
+              {"do": "call:null,true"}, headers=()),
+    Behaviour("0.9", "accept a handshake that sends only a Referer", "200 connected",
+              {"do": "call:null,true"}, headers=(("Referer", ORIGIN + "/page"),)),
+    Behaviour("0.9", "refuse a handshake that sends no Origin",
+              "403 text/plain 'handshake unauthorized'", {"do": "call:null,false"}, headers=()),
     # ---- 0.9: a namespace's authorization ------------------------------------------------------
     callback("null", "true", admin("connected"), "/admin"),
     callback("null", "false", admin("error 'unauthorized'"), "/admin"),

@@ -59,7 +59,8 @@ async def ours09(url: str, params: dict, namespace: str = "/", headers=None) -> 
                          ("Access-Control-Allow-Origin", "Access-Control-Allow-Credentials")
                          if h in response.headers)
             if response.status != 200:
-                return summary09(response.status, response.content_type, body, cors)
+                return summary09(response.status, response.headers.get("Content-Type", ""), body,
+                                cors)
     except TimeoutError:
         return NO_ANSWER
     seen = await connect4(url, params, namespace, headers)
