@@ -92,15 +92,15 @@ class RedisRevocationBus:
     ends the sockets it holds for it.
 
     Pub/sub keeps nothing: a node that is not subscribed when a revocation is published never
-    hears of it. So the listener reconnects after losing Redis (backing off like
-    python-socketio's ``AsyncRedisManager``: 1 s, 2 s, 4 s... up to 60 s), and each time its
-    subscription is confirmed it catches up (``on_subscribed``): the node looks up the
-    credentials of its live sockets among the revoked ones, which are kept in Redis."""
+    hears of it. So the listener reconnects after losing Redis, every ``retry`` seconds and
+    never less often (python-socketio's ``AsyncRedisManager`` backs off up to a minute, which
+    for this news would leave a revoked connection alive that long after Redis is back), and
+    each time its subscription is confirmed it catches up (``on_subscribed``): the node looks
+    up the credentials of its live sockets among the revoked ones, which are kept in Redis."""
 
-    def __init__(self, redis: aioredis.Redis, *, first_retry: float = 1.0,
-                 last_retry: float = 60.0):
+    def __init__(self, redis: aioredis.Redis, *, retry: float = 1.0):
         self.redis = redis
-        self.first_retry, self.last_retry = first_retry, last_retry
+        self.retry = retry
         self._listener: asyncio.Task | None = None
 
     async def publish(self, message: dict) -> None:
@@ -117,24 +117,22 @@ class RedisRevocationBus:
         self._listener = asyncio.create_task(self._listen(on_message, on_subscribed))
 
     async def _listen(self, on_message, on_subscribed) -> None:
-        delay = self.first_retry
         while True:
             pubsub = self.redis.pubsub()
             try:
                 await pubsub.subscribe(REVOCATIONS_CHANNEL)
                 async for message in pubsub.listen():
                     if message["type"] == "subscribe":  # also after redis-py reconnected it
-                        delay = self.first_retry
                         await self._deliver(on_subscribed)
                     elif message["type"] == "message":
                         await self._deliver(on_message, json.loads(message["data"]))
             except (RedisError, OSError, RevocationUnavailable) as exc:
-                log.warning("revocations: Redis lost (%s); listening again in %g s", exc, delay)
+                log.warning("revocations: Redis lost (%s); listening again in %g s", exc,
+                            self.retry)
             finally:
                 with contextlib.suppress(RedisError, OSError):
                     await pubsub.aclose()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self.last_retry)
+            await asyncio.sleep(self.retry)
 
     @staticmethod
     async def _deliver(handler, *args) -> None:

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from tests.raw_client import RawWebSocket, raw_handshake
-from tests.test_cluster import ALICE, BOB, login, running_cluster
+from tests.test_cluster import ALICE, BOB, login, logout_until_done, running_cluster
 
 SESSION_ENDED = '2["session_ended"'
 
@@ -88,3 +88,23 @@ async def test_logout_everywhere_on_one_node_ends_the_user_on_every_node(impl, c
         await socket.send("0")
         assert (await socket.next("0")).startswith('0{"sid"')
         await socket.close()
+
+
+@pytest.mark.timeout(60)
+async def test_after_a_long_redis_outage_a_logout_reaches_the_other_node_within_seconds(
+        cluster):
+    """The finding: node B's listener backed off (1, 2, 4, 8 s…) while Redis was down, and
+    heard of a logout made after Redis came back only 8 s later; the revoked connection
+    answered events meanwhile. It now listens again every second."""
+    a, b = cluster.nodes
+    token = await login(a, BOB)
+    async with b.http() as http:
+        socket = await RawWebSocket.open(http, b.url, f"token={token}")
+        await socket.send("0")
+        await socket.next('0{"sid"')
+        cluster.redis.stop()
+        await asyncio.sleep(12)  # the outage: the old back-off waited 8 s more after it
+        await cluster.redis.start()
+        assert 200 in await logout_until_done(a, token)
+        assert '"reason":"revoked_token"' in await socket.next(SESSION_ENDED, timeout=3)
+        assert await socket.closed_by_server(timeout=3)

@@ -8,6 +8,7 @@ import json
 
 import aiohttp
 import pytest
+from multidict import CIMultiDict
 
 from tests.cases import ALICE, BOB
 from tests.client import TEST_SECRET, RecordingTokenIssuer, python_client, until
@@ -157,7 +158,12 @@ async def test_logout_everywhere_ends_every_connection_of_the_user_and_every_old
 
 
 async def test_logout_everywhere_needs_a_token_of_the_user(server, tokens):
+    two_cookies = [("Cookie", "token=garbage"), ("Cookie", f"token={tokens[ALICE]}")]
     async with aiohttp.ClientSession() as http:
+        async with http.post(server + "/logout-everywhere",  # read as a handshake's are
+                             headers=CIMultiDict(two_cookies)) as response:
+            assert (response.status, await response.json()) == (
+                400, {"error": "malformed_credentials"})
         async with http.post(server + "/logout-everywhere") as response:
             assert (response.status, await response.json()) == (
                 400, {"error": "malformed_credentials"})

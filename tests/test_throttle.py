@@ -6,11 +6,14 @@ sessions work through it. Both servers, through the same fixture."""
 import asyncio
 
 import pytest
+from limits.aio.storage import RedisStorage
+from redis.asyncio import ConnectionPool
 
 from shared.policy.throttle import HashingGate, Throttle
 from tests.cases import ALICE, BOB
 from tests.client import from_address, make_policy, python_client, try_login
 from tests.raw_client import raw_handshake
+from tests.test_cluster import RedisServer
 
 ALLOWANCE = 5  # wrong passwords a minute, per address and per account, in these tests
 
@@ -32,6 +35,37 @@ async def test_concurrent_guesses_get_no_more_checks_than_the_allowance_and_the_
     checked = refusals.codes.count("bad_credentials")
     assert 0 < checked <= ALLOWANCE + HashingGate().limit_per_address - 1, refusals.codes
     assert checked + refusals.codes.count("busy") + refusals.codes.count("throttled") == 50
+
+
+@pytest.mark.timeout(60)
+async def test_guesses_from_many_addresses_stay_within_the_bound_with_the_redis_throttle(
+        impl, servers, tmp_path, refusals):
+    """The finding: with the allowance in Redis, 30 addresses guessing one account got 12
+    checks past an allowance of 10: a check gave its place in the gate back before its charge
+    had reached Redis, and an attempt that had passed the throttle on the old count took it."""
+    redis = RedisServer(tmp_path / "redis")
+    await redis.start()
+    pool = ConnectionPool.from_url(redis.url)  # the test's own, to close at the end
+    try:
+        storage = RedisStorage("async+" + redis.url, implementation="redispy",
+                               connection_pool=pool)
+        servers.policy = make_policy(throttle=Throttle(storage=storage))
+        url = await servers.app(impl)
+
+        async def guesses(address: str) -> None:
+            for _ in range(10):
+                await asyncio.sleep(0.002)  # the attacker's pace
+                async with from_address(address) as http:
+                    await try_login(url, "alice", "guess", http=http)
+
+        await asyncio.gather(*(guesses(f"127.0.0.{10 + n}") for n in range(30)))
+        gate = HashingGate()
+        assert refusals.codes.count("bad_credentials") <= 10 + gate.limit_per_account - 1
+        assert refusals.codes.count("throttled") > 0  # the allowance was reached
+    finally:
+        await servers.stop()
+        await pool.aclose()
+        redis.stop()
 
 
 async def test_a_valid_token_is_never_refused_because_its_address_is_throttled(

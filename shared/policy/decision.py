@@ -67,6 +67,10 @@ class Identity:
                 "token_id": self.token_id, "authenticated_at": self.authenticated_at}
 
 
+class ThrottleUnavailable(Exception):
+    """The throttle's store cannot be read: the password is not checked."""
+
+
 @dataclass(frozen=True)
 class Refusal:
     code: str
@@ -306,28 +310,40 @@ class Policy:
         password is charged, to both. A throttled attempt costs nobody anything, so an address
         over its allowance cannot spend an account's, and a good login spends nothing. The
         check runs off the event loop, if the gate has room: a flood is refused, not queued."""
-        if self.throttle:
-            try:
-                allowed = await self.throttle.allows(client, username)
-            except Exception:  # its store (Redis) is down: no attempt goes uncounted
-                log.warning("throttle unavailable: password check refused", exc_info=True)
-                return Refusal("unavailable")
-            if not allowed:
-                return Refusal("throttled")
         user = self.users.get(username)
         try:
-            ok = await self.hashing.run(client, username, self._password_matches, user, password)
+            if not await self._allowed(client, username):  # a flood of throttled attempts
+                return Refusal("throttled")  # takes no place in the gate
+            async with self.hashing.slot(client, username):
+                # asked again in the slot: only the checks in the gate can pass on a count
+                # that their own charges have not reached yet
+                if not await self._allowed(client, username):
+                    return Refusal("throttled")
+                if await self.hashing.run(self._password_matches, user, password):
+                    return Identity(user.name, user.role, authenticated_at=time.time())
+                await self._charge(client, username)  # before the slot is given back
         except GateFull:
             return Refusal("busy")
-        if ok:
-            return Identity(user.name, user.role, authenticated_at=time.time())
-        if self.throttle:
-            try:
-                await self.throttle.failed(client, username)
-            except Exception:  # refused all the same; the next attempt finds the store down
-                log.warning("throttle unavailable: a failed attempt was not counted",
-                            exc_info=True)
+        except ThrottleUnavailable:  # its store (Redis) is down: no attempt goes uncounted
+            return Refusal("unavailable")
         return Refusal("bad_credentials")
+
+    async def _allowed(self, client: str, username: str) -> bool:
+        if not self.throttle:
+            return True
+        try:
+            return await self.throttle.allows(client, username)
+        except Exception as exc:
+            log.warning("throttle unavailable: password check refused", exc_info=True)
+            raise ThrottleUnavailable from exc
+
+    async def _charge(self, client: str, username: str) -> None:
+        if not self.throttle:
+            return
+        try:
+            await self.throttle.failed(client, username)
+        except Exception:  # refused all the same; the next attempt finds the store down
+            log.warning("throttle unavailable: a failed attempt was not counted", exc_info=True)
     # --8<-- [end:password]
 
     def _password_matches(self, user: User | None, password: str) -> bool:

@@ -11,9 +11,9 @@ So, around it:
    an account's (it would lock the account's owner out), and a good login spends nothing.
 2. ``HashingGate`` bounds the checks in flight, per address, per account and in total. A full
    gate answers at once (``busy``) instead of queueing: a flood cannot make a good login wait
-   behind it. It also bounds what concurrency can add to an allowance: a check is charged once
-   it has run, so at most ``per_address - 1`` (or ``per_account - 1``) checks beyond an
-   allowance can be in flight on one node when it runs out.
+   behind it. It also bounds what concurrency can add to an allowance: a check holds its place
+   until it has been charged, so at most ``per_address - 1`` (or ``per_account - 1``) checks
+   beyond an allowance can be in flight on one node when it runs out.
 
 What remains is the lock-out the allowance is for: ``per_account`` wrong passwords a minute,
 from anywhere, make that account's password logins wait out the window. Tokens and the
@@ -24,6 +24,7 @@ succeed, and a shared address (a NAT, a load balancer) must not lock out users w
 """
 
 import asyncio
+import contextlib
 import os
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -81,20 +82,26 @@ class HashingGate:
         self.checking: Counter[str] = Counter()  # per account, in flight
         self._executor: ThreadPoolExecutor | None = None
 
-    async def run(self, address: str, account: str, check, *args):
-        """``check(*args)`` on a hashing thread; ``GateFull`` at once if the gate is full."""
+    @contextlib.asynccontextmanager
+    async def slot(self, address: str, account: str):
+        """A place in the gate for one check of ``account`` from ``address``, held until the
+        block ends (its charge to the throttle included); ``GateFull`` at once if none."""
         if (self.running.total() >= self.limit
                 or self.running[address] >= self.limit_per_address
                 or self.checking[account] >= self.limit_per_account):
             raise GateFull
-        if self._executor is None:  # created on first use: no threads at import time
-            self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="argon2")
         self.running[address] += 1
         self.checking[account] += 1
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, check, *args)
+            yield
         finally:
             for counter, key in ((self.running, address), (self.checking, account)):
                 counter[key] -= 1
                 if not counter[key]:
                     del counter[key]
+
+    async def run(self, check, *args):
+        """``check(*args)`` on a hashing thread."""
+        if self._executor is None:  # created on first use: no threads at import time
+            self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="argon2")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, check, *args)

@@ -9,6 +9,7 @@ from aiohttp import web
 from shared.policy import Identity, Policy, Refusal, credentials_in
 from shared.policy.decision import token_cookie
 from shared.webapp.sessions import LiveSessions, RevocationUnavailable
+from socketio_handshake_auth.http import HttpRequest, node_headers
 
 POLICY = web.AppKey("policy", Policy)
 SESSIONS = web.AppKey("sessions", LiveSessions)
@@ -47,7 +48,7 @@ async def login(request: web.Request) -> web.Response:
     if not isinstance(body, dict):
         return error(400, "malformed_credentials")
     policy = request.app[POLICY]
-    headers = {name.lower(): value for name, value in request.headers.items()}
+    headers = headers_of(request)
     identity = await policy.login(body.get("username"), body.get("password"),
                                   client=policy.client(request.remote or "", headers))
     if isinstance(identity, Refusal):
@@ -61,13 +62,19 @@ async def login(request: web.Request) -> web.Response:
     return response
 
 
+def headers_of(request: web.Request) -> dict[str, str]:
+    """The headers as a handshake's are read (Node's rule): two ``Cookie`` headers are one
+    list of cookies, never the last one alone."""
+    return node_headers(HttpRequest(request.headers.items(), request.remote or "", None,
+                                    request.raw_path, request.secure))
+
+
 async def caller_claims(request: web.Request) -> dict | web.Response:
     """The claims of the one valid token the caller sends (cookie or Bearer), or the answer
     for a caller without one."""
     policy = request.app[POLICY]
-    headers = {k.lower(): v for k, v in request.headers.items()}
-    presented = [p for p in credentials_in({"headers": headers, "secure": request.secure})
-                 if p.token]
+    presented = [p for p in credentials_in({"headers": headers_of(request),
+                                            "secure": request.secure}) if p.token]
     if len(presented) != 1:
         return error(400, "malformed_credentials")
     try:

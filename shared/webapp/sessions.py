@@ -22,9 +22,10 @@ log = logging.getLogger("handshake.sessions")
 
 
 class RevocationUnavailable(Exception):
-    """A revocation could not be recorded, or not announced to every node: the shared store
-    is unreachable. ``POST /logout`` then answers 503: it never reports a revocation that was
-    not done everywhere."""
+    """A revocation could not be recorded or published: the shared store is unreachable.
+    ``POST /logout`` then answers 503: it never reports a revocation it could not record and
+    announce. (A node that was cut off from Redis hears of it when it subscribes again, at
+    most ``RedisRevocationBus.retry`` seconds after Redis is back, and ends what it missed.)"""
 
 
 class LiveSessions:
