@@ -1,7 +1,6 @@
 """The HTTP request that opened a connection, as both eras' handshake objects need it, read the
 same way from aiohttp and from ASGI (the ``environ`` python-engineio builds for each)."""
 
-import functools
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -71,16 +70,6 @@ NODE_SINGLE_HEADERS = {
 }
 
 
-# Shared by every connection's headers dict. Not sys.intern: a client chooses the names, and
-# Python 3.12 never frees an interned string.
-COMMON_HEADERS = {name: name for name in (
-    "host", "user-agent", "accept", "accept-encoding", "accept-language", "connection",
-    "origin", "referer", "cookie", "authorization", "upgrade", "content-type",
-    "content-length", "x-forwarded-for", "x-forwarded-proto", "sec-fetch-site",
-    "sec-fetch-mode", "sec-fetch-dest", "sec-websocket-key", "sec-websocket-version",
-    "sec-websocket-extensions", "cache-control", "pragma")}
-
-
 def node_headers(request: HttpRequest) -> dict[str, str]:
     """Node's ``req.headers``: names lower-cased; a repeated header keeps its first value if
     Node allows only one, ``cookie`` is joined with "; ", any other with ", ". Made once per
@@ -90,7 +79,6 @@ def node_headers(request: HttpRequest) -> dict[str, str]:
     headers: dict[str, str] = {}
     for name, value in request.headers:
         name = name.lower()
-        name = COMMON_HEADERS.get(name, name)  # one copy of the usual names for all sockets
         if name not in headers:
             headers[name] = value
         elif name not in NODE_SINGLE_HEADERS:
@@ -102,12 +90,7 @@ def node_headers(request: HttpRequest) -> dict[str, str]:
 def query_pairs(request: HttpRequest) -> list[tuple[str, str]]:
     """Decoded as Node does: ``+`` is a space, a bad escape stays as it is, bytes that are not
     UTF-8 become U+FFFD, a name without ``=`` has the value ``""``."""
-    query = request.query_string
-    if "%" in query or "+" in query:
-        return parse_qsl(query, keep_blank_values=True, errors="replace")
-    # nothing to decode (the usual query): split it as parse_qsl would
-    return [(name, value) for name, _, value in (part.partition("=")
-                                                 for part in query.split("&") if part)]
+    return parse_qsl(request.query_string, keep_blank_values=True, errors="replace")
 
 
 def node_query(request: HttpRequest) -> dict[str, str | list[str]]:
@@ -132,12 +115,7 @@ def engine_io_query(request: HttpRequest) -> dict[str, str]:
 
 def js_date_string(epoch_seconds: float | None = None) -> str:
     """JavaScript's ``Date#toString()``: "Wed Nov 25 2026 20:53:26 GMT+0000 (UTC)"."""
-    return _date_string(int(time.time() if epoch_seconds is None else epoch_seconds))
-
-
-@functools.lru_cache(maxsize=2)  # every handshake of the same second reads the same
-def _date_string(second: int) -> str:
-    return time.strftime("%a %b %d %Y %H:%M:%S GMT%z (%Z)", time.localtime(second))
+    return time.strftime("%a %b %d %Y %H:%M:%S GMT%z (%Z)", time.localtime(epoch_seconds))
 
 
 def epoch_ms() -> int:

@@ -9,7 +9,6 @@ joins a namespace. It works in front of an existing ``socketio.AsyncServer``, un
 """
 
 import asyncio
-import functools
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
@@ -93,7 +92,7 @@ def origin_allowed(origins: str, origin: str | None) -> bool:
     0.9 searched the setting with ``indexOf`` (so ``good.example:80`` also let in
     ``d.example:80``); here each entry must match whole.
     """
-    entries = origin_entries(origins)
+    entries = set(origins.split())
     if "*:*" in entries:
         return True
     if not origin or origin == "null":
@@ -101,11 +100,6 @@ def origin_allowed(origins: str, origin: str | None) -> bool:
     parts = urlsplit(origin)
     host, port = parts.hostname, parts.port or 80
     return bool({f"{host}:{port}", f"{host}:*", f"*:{port}"} & entries)
-
-
-@functools.lru_cache(maxsize=8)  # python-engineio asks on every request; the setting rarely changes
-def origin_entries(origins: str) -> frozenset[str]:
-    return frozenset(origins.split())
 
 
 def cors_only_for_an_origin(eio) -> None:

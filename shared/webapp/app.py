@@ -1,6 +1,5 @@
 """The web application both servers share: pages, static files, ``POST /login``, CORS."""
 
-import functools
 import logging
 from collections import Counter
 from collections.abc import Sequence
@@ -259,7 +258,6 @@ def foreign_request(request: web.Request, allowed_origins: tuple,
 # --8<-- [end:guard]
 
 
-@functools.lru_cache(maxsize=256)  # every request asks; a client sends the same few Hosts
 def known_host(host_header: str, allowed_hosts: frozenset) -> bool:
     """An address, ``localhost``, or the host of an allowed origin: never a name an attacker
     could point at this server."""

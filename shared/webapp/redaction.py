@@ -1,6 +1,5 @@
 """What of a handshake may be shown, in a log line or the ``handshake`` acknowledgement."""
 
-import functools
 import hashlib
 import re
 from collections.abc import Mapping
@@ -33,7 +32,6 @@ def shown(name: str, value: str) -> str:
     return value if pattern and pattern.fullmatch(value) else REDACTED
 
 
-@functools.lru_cache(maxsize=256)  # every request of a polling session shows its id
 def fingerprint(identifier: str) -> str:
     return "#" + hashlib.sha256(identifier.encode(errors="replace")).hexdigest()[:12]
 
