@@ -16,8 +16,6 @@ import socketio
 from aiohttp import web
 from socketio import packet
 
-from socketio_handshake_auth.deadlines import Deadlines
-
 log = logging.getLogger("handshake.sockets")
 
 # python-engineio's default is 1 MB; an auth payload never needs more than a few hundred bytes.
@@ -81,12 +79,14 @@ def close_sessions_that_never_connect(sio: socketio.AsyncServer, timeout: float)
     long as the client answers pings: 100,000 of them held 1.1 GB. So is a session that left
     every namespace it joined: call the returned function with its id when it leaves one."""
     closing: set[asyncio.Task] = set()
+    timers: dict[str, asyncio.TimerHandle] = {}  # eio_sid -> its deadline
 
     def sids(eio_sid: str) -> list[tuple[str, str]]:
         return [(sid, namespace) for namespace in list(sio.manager.get_namespaces())
                 if (sid := sio.manager.sid_from_eio_sid(eio_sid, namespace)) is not None]
 
     def check(eio_sid: str) -> None:
+        timers.pop(eio_sid, None)
         joining = sids(eio_sid)
         if any(sio.manager.is_connected(sid, namespace) for sid, namespace in joining):
             return
@@ -98,17 +98,20 @@ def close_sessions_that_never_connect(sio: socketio.AsyncServer, timeout: float)
             closing.add(task)  # a reference until it is done
             task.add_done_callback(closing.discard)
 
-    deadlines = Deadlines(check, tick=min(1.0, timeout / 8))  # at most an eighth late
-
     def opened(eio_sid, environ):
-        deadlines.add(eio_sid, timeout)
+        closed(eio_sid)  # one deadline per session, the latest
+        timers[eio_sid] = asyncio.get_running_loop().call_later(timeout, check, eio_sid)
+
+    def closed(eio_sid):
+        if (timer := timers.pop(eio_sid, None)) is not None:
+            timer.cancel()
 
     def left_a_namespace(eio_sid: str) -> None:
         session = sio.eio.sockets.get(eio_sid)
         if session is not None and not session.closing:  # not the session itself closing
             opened(eio_sid, None)  # the check then finds whether any namespace is left
 
-    watch_engine_io_sessions(sio, opened, deadlines.discard)
+    watch_engine_io_sessions(sio, opened, closed)
     return left_a_namespace
 
 
