@@ -173,9 +173,8 @@ def remember(environ: dict, answer: Answer) -> None:
 
 
 def guarded(handle_request, jsonp: bool):
-    """python-engineio's aiohttp handler, behind what every request to its path must pass.
-    A wrapper around that one handler, not an aiohttp middleware: the app's other routes pay
-    nothing, and a polling handshake (four requests) pays no middleware call.
+    """python-engineio's aiohttp handler, behind what every request to its path must pass
+    (a wrapper of that one route: the app's other routes are not the engine's business).
 
     - JSONP polling (``?j=``) gets 400, unless ``jsonp``. A JSONP answer is a script, and a
       ``<script>`` tag on any page, same site or not, sends the user's cookie and no
@@ -430,13 +429,11 @@ class Engine:
     async def _join(self, namespace, sid: str, environ: dict, auth=None) -> Socket:
         raise NotImplementedError
 
-    def attach(self, app: web.Application, *, wrap=None) -> None:
+    def attach(self, app: web.Application) -> None:
         """Serve on an aiohttp app (instead of ``sio.attach(app)``): the routes
-        python-engineio's own ``attach`` adds, with its handler ``guarded``. ``wrap``: your
-        own checks around that handler (a function that takes a handler, returns one)."""
+        python-engineio's own ``attach`` adds, with its handler ``guarded``. The app's
+        middlewares run before it, as for any route."""
         handle_request = guarded(self.sio.eio.handle_request, self.jsonp)
-        if wrap is not None:
-            handle_request = wrap(handle_request)
         app.router.add_get(self.path, handle_request)
         app.router.add_post(self.path, handle_request)
         app.router.add_route("OPTIONS", self.path, handle_request)

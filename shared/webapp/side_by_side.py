@@ -8,8 +8,9 @@ directly (cross-origin), with the same client.js as each server's own page.
 import aiohttp_jinja2
 from aiohttp import web
 
-from shared.webapp.app import add_static, security_headers, setup_templates
+from shared.webapp.app import add_static, setup_templates
 from shared.webapp.cli import parse, run
+from shared.webapp.protection import security_headers
 
 PANES = web.AppKey("panes", list)
 DESCRIPTION = "side-by-side page"
