@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import socketio
 
+from socketio_handshake_auth.engine import Engine
 from socketio_handshake_auth.http import (
     HttpRequest,
     epoch_ms,
@@ -25,13 +26,8 @@ from socketio_handshake_auth.http import (
     request_of,
 )
 from socketio_handshake_auth.javascript import js_truthy
-from socketio_handshake_auth.sockets import (
-    Answer,
-    Engine,
-    Namespace,
-    Socket,
-    remember,
-)
+from socketio_handshake_auth.refusals import HttpRefusal, refuse_with
+from socketio_handshake_auth.sockets import Namespace, Socket
 from socketio_handshake_auth.timeouts import within
 
 log = logging.getLogger("handshake.legacy")
@@ -163,7 +159,7 @@ class LegacyServer(Engine):
         is answered as 0.9 did, without CORS headers."""
         if origin_allowed(self.get("origins"), origin):
             return True
-        remember(environ, Answer(403, "handshake bad origin"))
+        refuse_with(environ, HttpRefusal(403, "handshake bad origin"))
         return False
 
     def _install_gate(self) -> None:
@@ -175,25 +171,25 @@ class LegacyServer(Engine):
         async def gate(eio_sid, environ):
             answer = await self._handshake(environ, request_of(environ))
             if answer is not None:
-                remember(environ, answer)
+                refuse_with(environ, answer)
                 return False  # python-engineio drops the session; 0.9's answer replaces its
             return await open_session(eio_sid, environ)
 
         self.sio.eio.on("connect", gate)
 
     # --8<-- [start:gate]
-    async def _handshake(self, environ: dict, request: HttpRequest) -> Answer | None:
+    async def _handshake(self, environ: dict, request: HttpRequest) -> HttpRefusal | None:
         """The HTTP handshake, the request that opens a connection: None lets it through."""
         origin = request.header("origin")
         if not origin_allowed(self.get("origins"), origin or request.header("referer")):
-            return Answer(403, "handshake bad origin")  # no Origin: 0.9 read the Referer
+            return HttpRefusal(403, "handshake bad origin")  # no Origin: 0.9 read the Referer
         handshake_data = handshake_data_of(request)
         err, authorized = await self._authorize(handshake_data)
         if err is not None:
             log.warning("handshake error %s", err)
-            return Answer(500, "handshake error", origin)
+            return HttpRefusal(500, "handshake error", origin)
         if not authorized:
-            return Answer(403, "handshake unauthorized", origin)
+            return HttpRefusal(403, "handshake unauthorized", origin)
         environ[HANDSHAKE_DATA] = handshake_data  # the same object becomes socket.handshake
         return None
     # --8<-- [end:gate]

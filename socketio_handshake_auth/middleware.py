@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 import socketio
 
+from socketio_handshake_auth.engine import Engine
 from socketio_handshake_auth.http import (
     HttpRequest,
     engine_io_query,
@@ -22,11 +23,7 @@ from socketio_handshake_auth.http import (
     request_of,
 )
 from socketio_handshake_auth.javascript import MISSING, js_property, js_truthy
-from socketio_handshake_auth.sockets import (
-    Engine,
-    Namespace,
-    Socket,
-)
+from socketio_handshake_auth.sockets import Namespace, Socket
 from socketio_handshake_auth.timeouts import within
 
 log = logging.getLogger("handshake.middleware")

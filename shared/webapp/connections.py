@@ -11,7 +11,8 @@ from shared.policy import Identity, Policy
 from shared.webapp.redaction import redacted
 from shared.webapp.sessions import LiveSessions
 from socketio_handshake_auth.http import node_headers, request_of
-from socketio_handshake_auth.sockets import Answer, open_session, remember
+from socketio_handshake_auth.integration import open_session
+from socketio_handshake_auth.refusals import HttpRefusal, refuse_with
 
 log = logging.getLogger("handshake.web")
 
@@ -75,7 +76,7 @@ def cap_sessions_per_address(io, policy: Policy, limit: int) -> None:
         if open_by_address[address] >= limit:
             log.info("refused a connection: %d open from one address", limit,
                      extra={"refusal": "too_many_sessions"})
-            remember(environ, Answer(429, "too many open connections"))
+            refuse_with(environ, HttpRefusal(429, "too many open connections"))
             return False
         open_by_address[address] += 1
         address_of[eio_sid] = address

@@ -1,0 +1,72 @@
+"""What both engines do alike (``Engine``): own or wrap a python-socketio server, guard it,
+keep its namespaces, and serve it under aiohttp or ASGI."""
+
+import socketio
+from aiohttp import web
+
+from socketio_handshake_auth.integration import (
+    ConnectHooks,
+    close_sessions_that_never_connect,
+    refuse_undecodable_packets,
+    refuse_unknown_namespaces,
+)
+from socketio_handshake_auth.refusals import (
+    MAX_PACKET_BYTES,
+    AsgiRefusals,
+    guarded,
+    refuse_jsonp_asgi,
+)
+from socketio_handshake_auth.sockets import Namespace, Socket
+
+
+class Engine:
+    """What both engines do alike: own or wrap a python-socketio server, guard it, keep its
+    namespaces, and serve it under aiohttp or ASGI. Each adds its era's authorization."""
+
+    namespace_class = Namespace
+
+    def __init__(self, sio: socketio.AsyncServer | None, *, path: str, jsonp: bool,
+                 connect_timeout: float, sio_options: dict):
+        """``jsonp``: serve JSONP polling (``?j=``), which any page can load with a script
+        tag; off unless a client without CORS must be served. ``connect_timeout``: close a
+        connection that joins no namespace within this many seconds (Socket.IO 4's)."""
+        self.jsonp = jsonp
+        self.path = f"/{path.strip('/')}/"
+        if sio is None:
+            sio = socketio.AsyncServer(async_mode=sio_options.pop("async_mode", "aiohttp"),
+                                       max_http_buffer_size=MAX_PACKET_BYTES,
+                                       namespaces="*",  # unknown ones: refused below
+                                       **sio_options)
+            refuse_unknown_namespaces(sio)
+        self.sio = sio
+        refuse_undecodable_packets(sio)
+        self.hooks = ConnectHooks(sio, close_sessions_that_never_connect(sio, connect_timeout))
+        self.namespaces: dict[str, Namespace] = {}
+
+    def of(self, name: str):
+        if name not in self.namespaces:
+            self.namespaces[name] = self.namespace_class(self.sio, name)
+            self.hooks.add(self.namespaces[name], self._join)
+        return self.namespaces[name]
+
+    def socket(self, sid: str, namespace: str = "/"):
+        """The era's socket a connected ``sid`` has (``handshake``, 1.0+'s ``data``), for
+        your own handlers."""
+        return self.namespaces[namespace].sockets.get(sid) if namespace in self.namespaces else None
+
+    async def _join(self, namespace, sid: str, environ: dict, auth=None) -> Socket:
+        raise NotImplementedError
+
+    def attach(self, app: web.Application) -> None:
+        """Serve on an aiohttp app (instead of ``sio.attach(app)``): the routes
+        python-engineio's own ``attach`` adds, with its handler ``guarded``. The app's
+        middlewares run before it, as for any route."""
+        handle_request = guarded(self.sio.eio.handle_request, self.jsonp)
+        app.router.add_get(self.path, handle_request)
+        app.router.add_post(self.path, handle_request)
+        app.router.add_route("OPTIONS", self.path, handle_request)
+
+    def asgi_app(self, other_asgi_app=None, **options):
+        """Serve under any ASGI server (uvicorn, with Starlette or FastAPI as ``other``)."""
+        app = socketio.ASGIApp(self.sio, other_asgi_app, socketio_path=self.path, **options)
+        return AsgiRefusals(app if self.jsonp else refuse_jsonp_asgi(app, self.path))
