@@ -4,7 +4,7 @@ this from bench/results/latest.json on every docs build)."""
 
 import statistics
 
-from bench.run import ACCEPTS, NODE, SCENARIOS, TARGETS
+from bench.scenarios import ACCEPTS, NODE, SCENARIOS, TARGETS
 
 STYLES = {"legacy": "0.9 style", "middleware": "1.0+ style"}
 

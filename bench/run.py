@@ -30,6 +30,8 @@ from pathlib import Path
 import aiohttp
 
 from bench.profile import profile
+from bench.report import chart, render
+from bench.scenarios import NODE, SCENARIOS, TARGETS
 from shared.policy.tokens import TokenIssuer
 from tests.raw_client import raw_handshake, upgraded_handshake
 
@@ -37,24 +39,9 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 CHART = ROOT / "docs" / "assets" / "performance.png"
 NODE_DIR = ROOT / "bench" / "node"
-# Real Socket.IO 4.8 on Node.js with an io.use() doing the same HS256 check (bench/node),
-# installed from npm by this script when Node.js is there: a reference, another runtime.
-NODE = "node (reference)"
 SERVERS = ("bare", "legacy", "middleware")
 CONCURRENCY = 10  # clients handshaking back to back
-TARGETS = {"cpu_ratio_max": 1.10, "socket_memory_ratio_max": 1.25,
-           "refusal_cheaper_min": 5.0, "login_lag_max_ms": 20.0}
-
-# --8<-- [start:scenarios]
-SCENARIOS = {  # name: (transport, what each client presents)
-    "polling": ("polling", "one token"),  # every client the same valid token
-    "polling, a token per client": ("polling", "own token"),  # no cache could help
-    "websocket": ("websocket", "own token"),  # opens over polling, upgrades, then CONNECTs
-    "refusal": ("polling", "bad token"),  # signed with another key; bare accepts it: no floor
-}
-# --8<-- [end:scenarios]
 PROFILED = "polling, a token per client"  # the scenario bench.profile samples
-ACCEPTS = [name for name, (_, presents) in SCENARIOS.items() if presents != "bad token"]
 
 
 def free_port() -> int:
@@ -363,8 +350,6 @@ async def run(rounds: int, count: int, sockets: int, logs: Path) -> dict:
 
 
 def main() -> None:
-    from bench.report import chart, render
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few minutes: fewer rounds")
     parser.add_argument("--rounds", type=int, help="interleaved rounds (default 15; quick: 5)")

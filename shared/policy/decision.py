@@ -181,7 +181,7 @@ class RevokedTokens:
     """What ``POST /logout`` and ``POST /logout-everywhere`` ended before its time: token ids,
     and per user a time before which every authentication is ended ("issued before"). Each
     entry is kept only until what it ends would have expired anyway, so the store stays
-    bounded. In one process; with several, ``cluster.state.RedisRevokedTokens`` has the same
+    bounded. In one process; with several, ``shared.redis_state.RedisRevokedTokens`` has the same
     methods."""
 
     def __init__(self):

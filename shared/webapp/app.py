@@ -10,10 +10,10 @@ import socketio
 from aiohttp import web
 from redis import asyncio as aioredis
 
-from cluster.state import RedisRevocationBus, RedisRevokedTokens, client_options
 from shared.policy import Policy
 from shared.policy.throttle import Throttle
 from shared.policy.tokens import TokenIssuer, secret_from_environment
+from shared.redis_state import RedisRevocationBus, RedisRevokedTokens, client_options
 from shared.webapp.access_log import install_log_filters
 from shared.webapp.connections import (
     admission,
