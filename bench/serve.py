@@ -104,8 +104,8 @@ def main() -> None:
     else:
         policy = Policy(TokenIssuer(secret_from_environment()),  # no throttle: see above
                         hashing=HashingGate(in_flight=LOGINS, per_address=LOGINS,
-                                            per_account=LOGINS))
-        shared.webapp.app.MAX_SESSIONS_PER_ADDRESS = 1_000_000  # one address for every client
+                                            per_account=LOGINS),
+                        max_sessions_per_address=1_000_000)  # one address for every client
         app = importlib.import_module(APPS[args.server]).create_app(policy=policy)
         app[SIO] = app[shared.webapp.app.ENGINE].sio
         access_log = {"access_log_class": RedactingAccessLogger}  # as python -m serves it

@@ -10,7 +10,6 @@ import pytest
 import socketio
 import yarl
 
-import shared.webapp.app
 from shared.policy import Policy
 from shared.policy.tokens import TokenIssuer
 from shared.webapp.login import SESSIONS
@@ -86,6 +85,7 @@ class BrokenPolicy:
 
     tokens = TokenIssuer(TEST_SECRET)
     trusted_proxies = frozenset()
+    max_sessions_per_address = 50
 
     def client(self, peer, headers):
         return peer
@@ -271,10 +271,8 @@ class SlowTokenPolicy(Policy):
         return await super()._check_token(token)
 
 
-async def test_concurrent_handshakes_cannot_slip_past_the_session_cap(impl, servers, tokens,
-                                                                       monkeypatch):
-    monkeypatch.setattr(shared.webapp.app, "MAX_SESSIONS_PER_ADDRESS", 3)
-    servers.policy = SlowTokenPolicy(servers.policy.tokens)
+async def test_concurrent_handshakes_cannot_slip_past_the_session_cap(impl, servers, tokens):
+    servers.policy = SlowTokenPolicy(servers.policy.tokens, max_sessions_per_address=3)
     url = await servers.app(impl)
     async with aiohttp.ClientSession() as http:
         async def handshake():
@@ -285,8 +283,8 @@ async def test_concurrent_handshakes_cannot_slip_past_the_session_cap(impl, serv
     assert sorted(statuses) == [200] * 3 + [429] * 9
 
 
-async def test_open_sessions_are_capped_per_address(impl, servers, tokens, monkeypatch):
-    monkeypatch.setattr(shared.webapp.app, "MAX_SESSIONS_PER_ADDRESS", 3)
+async def test_open_sessions_are_capped_per_address(impl, servers, tokens):
+    servers.policy = make_policy(max_sessions_per_address=3)
     url = await servers.app(impl)
     for _ in range(3):
         await open_engine_io_session(url, f"token={tokens[ALICE]}")
@@ -297,8 +295,8 @@ async def test_open_sessions_are_capped_per_address(impl, servers, tokens, monke
 
 
 async def test_refused_and_closed_handshakes_give_their_place_under_the_cap_back(
-        impl, servers, tokens, monkeypatch):
-    monkeypatch.setattr(shared.webapp.app, "MAX_SESSIONS_PER_ADDRESS", 3)
+        impl, servers, tokens):
+    servers.policy = make_policy(max_sessions_per_address=3)
     url = await servers.app(impl)
     for _ in range(5):  # refused: never opened, so never counted
         assert not (await raw_handshake(url, query="token=forged")).connected
@@ -356,11 +354,11 @@ async def test_logout_revokes_the_token_everywhere_it_is_connected(server, token
 # ---- load -------------------------------------------------------------------------------------
 
 async def test_concurrent_mixed_handshakes_get_exactly_their_verdicts_and_leave_nothing(
-    impl, servers, tokens, request, monkeypatch
+    impl, servers, tokens, request
 ):
     count = request.config.getoption("--load-handshakes")
     # every handshake comes from one address here
-    monkeypatch.setattr(shared.webapp.app, "MAX_SESSIONS_PER_ADDRESS", count)
+    servers.policy = make_policy(max_sessions_per_address=count)
     url = await servers.app(impl)
     queries = [f"token={tokens[ALICE]}" if i % 2 else f"token={tokens[EXPIRED]}"
                for i in range(count)]

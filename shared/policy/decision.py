@@ -234,17 +234,20 @@ class Policy:
     signs and verifies, ``users`` (the demo's by default) are checked with argon2 through
     ``hashing``, ``revoked`` token ids are refused.
     ``throttle``: password attempts per address and account (None: unlimited);
-    ``trusted_proxies``: addresses whose ``X-Forwarded-For`` is believed (a load balancer)."""
+    ``trusted_proxies``: addresses whose ``X-Forwarded-For`` is believed (a load balancer);
+    ``max_sessions_per_address``: open Engine.IO sessions one client address may hold."""
 
     def __init__(self, tokens: TokenIssuer, users: Users | None = None,
                  throttle: Throttle | None = None, revoked=None,
-                 hashing: HashingGate | None = None, trusted_proxies: Collection[str] = ()):
+                 hashing: HashingGate | None = None, trusted_proxies: Collection[str] = (),
+                 max_sessions_per_address: int = 50):
         self.tokens = tokens
         self.users = users if users is not None else load_users()  # the demo's, by default
         self.throttle = throttle
         self.revoked = revoked if revoked is not None else RevokedTokens()
         self.hashing = hashing or HashingGate()
         self.trusted_proxies = frozenset(trusted_proxies)
+        self.max_sessions_per_address = max_sessions_per_address  # a browser tab needs one
         self._hasher = PasswordHasher()
 
     # --8<-- [start:client]

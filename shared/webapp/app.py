@@ -28,7 +28,6 @@ from shared.webapp.sessions import LiveSessions
 SHARED = Path(__file__).parent
 SERVER_NAME = web.AppKey("server_name", str)
 ENGINE = web.AppKey("engine", object)  # the server's LegacyServer or MiddlewareServer
-MAX_SESSIONS_PER_ADDRESS = 50  # open Engine.IO sessions; a browser tab needs one
 
 
 def default_policy(redis=None, redis_url: str | None = None,
@@ -98,7 +97,7 @@ def create_server_app(io, *, server_name: str, policy: Policy, templates: Path,
         namespace.on("connection", join_user_room).on("handshake", show_handshake)
         namespace.on("disconnect", sessions.disconnected)
     app[ENGINE] = io
-    cap_sessions_per_address(io, policy, MAX_SESSIONS_PER_ADDRESS)
+    cap_sessions_per_address(io, policy, policy.max_sessions_per_address)
     io.attach(app)
     return app
 
