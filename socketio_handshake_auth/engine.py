@@ -30,6 +30,10 @@ class Engine:
         """``jsonp``: serve JSONP polling (``?j=``), which any page can load with a script
         tag; off unless a client without CORS must be served. ``connect_timeout``: close a
         connection that joins no namespace within this many seconds (Socket.IO 4's)."""
+        if sio is not None and not isinstance(sio, socketio.AsyncServer):
+            raise TypeError(f"{type(self).__name__} needs a socketio.AsyncServer, not a "
+                            f"{type(sio).__module__}.{type(sio).__name__}: its authorization "
+                            "runs as coroutines, which a sync server cannot await")
         self.jsonp = jsonp
         self.path = f"/{path.strip('/')}/"
         if sio is None:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+import socketio
 
+from socketio_handshake_auth import LegacyServer, MiddlewareServer
 from tests.client import python_client
 from tests.node import NodeServer
 from tests.raw_client import raw_handshake
@@ -106,3 +108,21 @@ async def test_the_wheel_refuses_as_its_era_did(example):
                                         "data": {"code": "bad_credentials"}}
     async with aiohttp.ClientSession() as http, http.get(example.url + "/") as response:
         assert response.status in (200, 404)  # the app's other routes are as they were
+
+
+def test_the_wheel_declares_its_licence_and_no_extras(clean_venv):
+    """Its metadata: the MIT licence, and no demo or test extras (requirements.in has those)."""
+    metadata = subprocess.run(
+        [clean_venv, "-c", "import importlib.metadata as m; "
+                           "print(m.metadata('socketio-handshake-auth').as_string())"],
+        check=True, capture_output=True, text=True).stdout
+    assert "License-Expression: MIT" in metadata
+    assert "Provides-Extra" not in metadata
+
+
+@pytest.mark.parametrize("engine", [LegacyServer, MiddlewareServer])
+def test_a_sync_server_is_refused_when_the_engine_is_built(engine):
+    """A sync ``socketio.Server`` cannot await the authorization: refused at once, instead of
+    answering every handshake with 500."""
+    with pytest.raises(TypeError, match=r"needs a socketio\.AsyncServer, not a socketio\."):
+        engine(socketio.Server())
