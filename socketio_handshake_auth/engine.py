@@ -1,6 +1,8 @@
 """What both engines do alike (``Engine``): own or wrap a python-socketio server, guard it,
 keep its namespaces, and serve it under aiohttp or ASGI."""
 
+from typing import Generic, TypeVar
+
 import socketio
 from aiohttp import web
 
@@ -18,12 +20,15 @@ from socketio_handshake_auth.refusals import (
 )
 from socketio_handshake_auth.sockets import Namespace, Socket
 
+NamespaceT = TypeVar("NamespaceT", bound=Namespace)
 
-class Engine:
+
+class Engine(Generic[NamespaceT]):
     """What both engines do alike: own or wrap a python-socketio server, guard it, keep its
-    namespaces, and serve it under aiohttp or ASGI. Each adds its era's authorization."""
+    namespaces, and serve it under aiohttp or ASGI. Each adds its era's authorization, and its
+    era's ``Namespace`` (``namespace_class``)."""
 
-    namespace_class = Namespace
+    namespace_class: type[NamespaceT]
 
     def __init__(self, sio: socketio.AsyncServer | None, *, path: str, jsonp: bool,
                  connect_timeout: float, sio_options: dict):
@@ -45,20 +50,22 @@ class Engine:
         self.sio = sio
         refuse_undecodable_packets(sio)
         self.hooks = ConnectHooks(sio, close_sessions_that_never_connect(sio, connect_timeout))
-        self.namespaces: dict[str, Namespace] = {}
+        self.namespaces: dict[str, NamespaceT] = {}
 
-    def of(self, name: str):
+    def of(self, name: str) -> NamespaceT:
+        """``io.of(name)``: the namespace, made on first use."""
         if name not in self.namespaces:
             self.namespaces[name] = self.namespace_class(self.sio, name)
             self.hooks.add(self.namespaces[name], self._join)
         return self.namespaces[name]
 
-    def socket(self, sid: str, namespace: str = "/"):
+    def socket(self, sid: str, namespace: str = "/") -> Socket | None:
         """The era's socket a connected ``sid`` has (``handshake``, 1.0+'s ``data``), for
         your own handlers."""
         return self.namespaces[namespace].sockets.get(sid) if namespace in self.namespaces else None
 
-    async def _join(self, namespace, sid: str, environ: dict, auth=None) -> Socket:
+    async def _join(self, namespace: NamespaceT, sid: str, environ: dict,
+                    auth=None) -> Socket:
         raise NotImplementedError
 
     def attach(self, app: web.Application) -> None:
@@ -70,7 +77,7 @@ class Engine:
         app.router.add_post(self.path, handle_request)
         app.router.add_route("OPTIONS", self.path, handle_request)
 
-    def asgi_app(self, other_asgi_app=None, **options):
+    def asgi_app(self, other_asgi_app=None, **options) -> AsgiRefusals:
         """Serve under any ASGI server (uvicorn, with Starlette or FastAPI as ``other``)."""
         app = socketio.ASGIApp(self.sio, other_asgi_app, socketio_path=self.path, **options)
         return AsgiRefusals(app if self.jsonp else refuse_jsonp_asgi(app, self.path))

@@ -98,12 +98,13 @@ def node_query(request: HttpRequest) -> dict[str, str | list[str]]:
     maps to a list of its values."""
     query: dict[str, str | list[str]] = {}
     for name, value in query_pairs(request):
-        if name not in query:
+        seen = query.get(name)
+        if seen is None:
             query[name] = value
-        elif isinstance(query[name], list):
-            query[name].append(value)
+        elif isinstance(seen, list):
+            seen.append(value)
         else:
-            query[name] = [query[name], value]
+            query[name] = [seen, value]
     return query
 
 

@@ -122,7 +122,7 @@ class SocketNamespace(Namespace):
         return self
 
 
-class LegacyServer(Engine):
+class LegacyServer(Engine[SocketNamespace]):
     """0.9's ``Manager``, reduced to what authorization needs: settings, namespaces, the gate.
 
     ``LegacyServer()`` builds its own python-socketio server; ``LegacyServer(sio)`` puts the

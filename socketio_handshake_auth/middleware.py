@@ -114,7 +114,7 @@ class MiddlewareNamespace(Namespace):
         return self
 
 
-class MiddlewareServer(Engine):
+class MiddlewareServer(Engine[MiddlewareNamespace]):
     """v4's ``Server``, reduced to what authorization needs: ``use``, ``of``, the chain.
 
     ``MiddlewareServer()`` builds its own python-socketio server; ``MiddlewareServer(sio)``
