@@ -55,6 +55,12 @@ class MiddlewareSocket(Socket):
         self.data: dict = {}
         self.request = request
 
+    @property
+    def connected(self) -> bool:
+        """Socket.IO 4's ``socket.connected``: false while its middlewares run, true once the
+        CONNECT is acknowledged, false again once it has left."""
+        return self.sio.manager.is_connected(self.id, self.nsp)
+
 
 def connect_error(err) -> socketio.exceptions.ConnectionRefusedError:
     """What ``next(err)`` sends: Socket.IO 4 sends ``{message: err.message, data: err.data}``,

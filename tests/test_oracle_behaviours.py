@@ -51,7 +51,9 @@ def query_of(row: Behaviour) -> str:
 def shown(row: Behaviour, welcome: dict) -> str:
     """The fields ``row.show`` names, from the welcome event's handshake (or data)."""
     handshake = welcome["handshake"]
-    values = {"keys": list(handshake), "data.ran": (welcome.get("data") or {}).get("ran"),
+    data = welcome.get("data") or {}
+    values = {"keys": list(handshake), "data.ran": data.get("ran"),
+              "data.connected": data.get("connected"),
               "types.address": type_name(handshake.get("address")),
               "types.time": type_name(handshake.get("time")),
               "types.secure": type_name(handshake.get("secure")),

@@ -12,6 +12,7 @@ const io = new Server(server, { connectTimeout: 2000 });
 function scripted(parameter, fallback) {
   return (socket, next) => {
     socket.data.ran = [...(socket.data.ran || []), parameter];
+    socket.data.connected = socket.connected; // as a middleware sees it
     return script(socket.handshake.query[parameter] || fallback, next)();
   };
 }

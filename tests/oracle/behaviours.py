@@ -125,6 +125,8 @@ BEHAVIOURS = [
               show=("data.ran",)),
     Behaviour("4.8", "io.use does not run for /admin", 'data.ran = ["ns"]', namespace="/admin",
               show=("data.ran",)),
+    Behaviour("4.8", "read socket.connected in a middleware", "data.connected = false",
+              show=("data.connected",)),
     Behaviour("4.8", "next(err) stops the chain (the next one would throw)",
               'connect_error {"message": "boom"}', {"do": "call:Error", "then": "throws"}),
     Behaviour("4.8", "next() later (async)", "connected", {"do": "async"}),

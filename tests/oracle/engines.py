@@ -35,6 +35,7 @@ def legacy_oracle() -> LegacyServer:
 def scripted(parameter: str, fallback: str):
     def middleware(socket, next):
         socket.data["ran"] = [*socket.data.get("ran", []), parameter]
+        socket.data["connected"] = socket.connected  # as a middleware sees it
         return script(socket.handshake["query"].get(parameter, fallback), next)()
 
     return middleware
