@@ -1,8 +1,8 @@
 """What the bench measures: its scenarios, its targets, and the name of the Node.js reference
 row (``bench.run`` measures them; ``bench.report`` renders them)."""
 
-# Real Socket.IO 4.8 on Node.js with an io.use() doing the same HS256 check (bench/node),
-# installed from npm by this script when Node.js is there: a reference, another runtime.
+# Real Socket.IO 4.8 on Node.js with an io.use() doing the same HS256 check (bench/node,
+# which bench/run.py installs from npm when Node.js is there): a reference, another runtime.
 NODE = "node (reference)"
 TARGETS = {"cpu_ratio_max": 1.10, "socket_memory_ratio_max": 1.25,
            "refusal_cheaper_min": 5.0, "login_lag_max_ms": 20.0}

@@ -22,8 +22,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError
 
-from shared.policy.decision import Identity, why_ended
-from shared.webapp.sessions import RevocationUnavailable
+from shared.policy.decision import Identity, RevocationUnavailable, why_ended
 
 log = logging.getLogger("handshake.redis")
 REVOCATIONS_CHANNEL = "handshake:revocations"
@@ -125,7 +124,12 @@ class RedisRevocationBus:
                     if message["type"] == "subscribe":  # also after redis-py reconnected it
                         await self._deliver(on_subscribed)
                     elif message["type"] == "message":
-                        await self._deliver(on_message, json.loads(message["data"]))
+                        try:
+                            news = json.loads(message["data"])
+                        except ValueError:  # not ours: ignored, and the listener goes on
+                            log.warning("revocations: a message that is not JSON, ignored")
+                            continue
+                        await self._deliver(on_message, news)
             except (RedisError, OSError, RevocationUnavailable) as exc:
                 log.warning("revocations: Redis lost (%s); listening again in %g s", exc,
                             self.retry)

@@ -1,5 +1,4 @@
-"""What both engines do alike (``Engine``): own or wrap a python-socketio server, guard it,
-keep its namespaces, and serve it under aiohttp or ASGI."""
+"""``Engine``, the base both engines build on."""
 
 from typing import Generic, TypeVar
 

@@ -9,6 +9,7 @@ import aiohttp
 from yarl import URL
 
 SEPARATOR = "\x1e"
+SESSION_ENDED = '2["session_ended"'  # a Socket.IO EVENT packet, as RawWebSocket keeps it
 CORS_HEADERS = ("Access-Control-Allow-Origin", "Access-Control-Allow-Credentials")
 TEXT = "text/plain;charset=UTF-8"
 

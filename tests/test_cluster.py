@@ -23,7 +23,7 @@ import socketio
 from redis import asyncio as aioredis
 
 from cluster import haproxy
-from tests.client import python_client, until
+from tests.client import from_address, python_client, until
 from tests.raw_client import RawAnswer, raw_handshake
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -341,12 +341,6 @@ async def test_a_node_has_no_tcp_port_only_a_unix_socket_only_this_user_opens(cl
         assert [c for c in process.net_connections("inet") if c.status == psutil.CONN_LISTEN] == []
         assert [c.laddr for c in process.net_connections("unix") if c.laddr] == [str(node.unix)]
         assert node.unix.parent.stat().st_mode & 0o777 == 0o700
-
-
-def from_address(address: str, **options) -> aiohttp.ClientSession:
-    """A client session whose connections come from ``address`` (any of 127.0.0.0/8)."""
-    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(address, 0)),
-                                 **options)
 
 
 async def test_a_forged_x_forwarded_for_counts_for_nothing_through_haproxy(cluster):

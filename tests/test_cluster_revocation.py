@@ -7,10 +7,8 @@ import asyncio
 
 import pytest
 
-from tests.raw_client import RawWebSocket, raw_handshake
+from tests.raw_client import SESSION_ENDED, RawWebSocket, raw_handshake
 from tests.test_cluster import ALICE, BOB, login, logout_until_done, running_cluster
-
-SESSION_ENDED = '2["session_ended"'
 
 
 @pytest.fixture

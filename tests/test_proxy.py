@@ -10,12 +10,11 @@ import aiohttp
 import pytest
 import socketio
 
-from tests.client import until
+from tests.client import from_address, until
 from tests.raw_client import RawAnswer, raw_handshake
 from tests.test_cluster import (
     ALLOWANCE,
     Node,
-    from_address,
     guesses,
     handshake_through,
     login,

@@ -12,10 +12,9 @@ from multidict import CIMultiDict
 
 from tests.cases import ALICE, BOB
 from tests.client import TEST_SECRET, RecordingTokenIssuer, python_client, until
-from tests.raw_client import RawWebSocket, raw_handshake
+from tests.raw_client import SESSION_ENDED, RawWebSocket, raw_handshake
 
-SESSION_ENDED = '2["session_ended"'  # Socket.IO packets: 0 CONNECT, 2 EVENT, 4 CONNECT_ERROR
-ADMIN = "/admin,"
+ADMIN = "/admin,"  # RawWebSocket keeps Socket.IO packets: 0 CONNECT, 2 EVENT, 4 CONNECT_ERROR
 
 
 async def post(url: str, path: str, token: str) -> tuple[int, dict]:

@@ -11,10 +11,11 @@ from shared.policy.decision import (
     Policy,
     Presented,
     Refusal,
+    RevocationUnavailable,
     RevokedTokens,
     credentials_in,
     is_ip_address,
 )
 
 __all__ = ["MAX_CREDENTIAL_LENGTH", "REFUSALS", "Identity", "Policy", "Presented", "Refusal",
-           "RevokedTokens", "credentials_in", "is_ip_address"]
+           "RevocationUnavailable", "RevokedTokens", "credentials_in", "is_ip_address"]

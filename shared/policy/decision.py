@@ -177,6 +177,13 @@ def _password(carrier: str, username: object, password: object) -> Presented:
     return Presented(carrier, username=username, password=password)
 
 
+class RevocationUnavailable(Exception):
+    """A revocation could not be recorded or published: the shared store is unreachable.
+    ``POST /logout`` then answers 503: it never reports a revocation it could not record and
+    announce. (A node that was cut off from Redis hears of it when it subscribes again, at
+    most ``RedisRevocationBus.retry`` seconds after Redis is back, and ends what it missed.)"""
+
+
 class RevokedTokens:
     """What ``POST /logout`` and ``POST /logout-everywhere`` ended before its time: token ids,
     and per user a time before which every authentication is ended ("issued before"). Each

@@ -41,7 +41,7 @@ class TokenIssuer:
         # what was issued before it, and a login in the same second after it must survive
         issued_at = time.time() if now is None else now
         claims = {"sub": user, "role": role, "iat": issued_at,
-                  "exp": int(issued_at) + self.ttl_seconds, "jti": secrets.token_urlsafe(12)}
+                  "exp": issued_at + self.ttl_seconds, "jti": secrets.token_urlsafe(12)}
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> dict:

@@ -97,7 +97,7 @@ def create_server_app(io, *, server_name: str, policy: Policy, templates: Path,
         namespace.on("connection", join_user_room).on("handshake", show_handshake)
         namespace.on("disconnect", sessions.disconnected)
     app[ENGINE] = io
-    cap_sessions_per_address(io, policy, policy.max_sessions_per_address)
+    cap_sessions_per_address(io, policy)
     io.attach(app)
     return app
 

@@ -12,6 +12,7 @@ from shared.webapp.redaction import redacted
 from shared.webapp.sessions import LiveSessions
 from socketio_handshake_auth.http import node_headers, request_of
 from socketio_handshake_auth.integration import open_session
+from socketio_handshake_auth.legacy import LegacyServer
 from socketio_handshake_auth.refusals import HttpRefusal, refuse_with
 
 log = logging.getLogger("handshake.web")
@@ -27,7 +28,10 @@ def admission(io, namespace: str, sessions: LiveSessions):
     """python-socketio's ``connect`` handler for ``namespace``: it runs after the era's
     authorization and before the CONNECT is acknowledged. In both eras, a CONNECT whose
     credential has ended since the handshake (expired, revoked, its user logged out
-    everywhere) is refused, and its whole connection closed."""
+    everywhere) is refused. In 0.9's, the handshake carried that credential, so the whole
+    connection is closed too; a 1.0+ connection holds none until a CONNECT, and stays open
+    for another one, as after a middleware's refusal."""
+    closes = isinstance(io, LegacyServer)
 
     async def connect(sid, environ, auth=None):
         socket = io.socket(sid, namespace)
@@ -37,8 +41,8 @@ def admission(io, namespace: str, sessions: LiveSessions):
         sessions.forget(socket)
         if refusal is None:  # the client left while it was checked: nothing to answer
             return False
-        # closed once the refusal below is queued: this task does not yield before that
-        sessions.close_later(socket)
+        if closes:  # once the refusal below is queued: this task does not yield before that
+            sessions.close_later(socket)
         raise socketio.exceptions.ConnectionRefusedError(refusal.message,
                                                          {"code": refusal.code})
 
@@ -51,13 +55,15 @@ async def join_user_room(socket) -> None:
     await socket.enter_room(f"user:{identity_of(socket).user}")
 
 
-def cap_sessions_per_address(io, policy: Policy, limit: int) -> None:
-    """At most ``limit`` open Engine.IO sessions per client address (behind a trusted proxy,
+def cap_sessions_per_address(io, policy: Policy) -> None:
+    """At most ``policy.max_sessions_per_address`` open Engine.IO sessions per client address
+    (behind a trusted proxy,
     the forwarded one): a new handshake beyond that gets 429, before it is authorized.
 
     It runs where python-engineio opens a session (its connect handler), which no handshake
     gets past, and costs the requests that are not handshakes nothing. A handshake counts from
     the moment it arrives, not once authorized: concurrent ones cannot slip past."""
+    limit = policy.max_sessions_per_address
     open_by_address: Counter[str] = Counter()
     address_of: dict[str, str] = {}
     eio = io.sio.eio

@@ -6,9 +6,9 @@ import time
 import jwt
 from aiohttp import web
 
-from shared.policy import Identity, Policy, Refusal, credentials_in
+from shared.policy import Identity, Policy, Refusal, RevocationUnavailable, credentials_in
 from shared.policy.decision import token_cookie
-from shared.webapp.sessions import LiveSessions, RevocationUnavailable
+from shared.webapp.sessions import LiveSessions
 from socketio_handshake_auth.http import HttpRequest, node_headers
 
 POLICY = web.AppKey("policy", Policy)

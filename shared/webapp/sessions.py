@@ -21,13 +21,6 @@ from shared.policy import REFUSALS, Identity, Policy, Refusal
 log = logging.getLogger("handshake.sessions")
 
 
-class RevocationUnavailable(Exception):
-    """A revocation could not be recorded or published: the shared store is unreachable.
-    ``POST /logout`` then answers 503: it never reports a revocation it could not record and
-    announce. (A node that was cut off from Redis hears of it when it subscribes again, at
-    most ``RedisRevocationBus.retry`` seconds after Redis is back, and ends what it missed.)"""
-
-
 class LiveSessions:
     """The sockets of this process, by token and by user. ``bus``: with several processes, a
     revocation is published to all of them (``RedisRevocationBus``) and each ends its own."""
@@ -57,12 +50,18 @@ class LiveSessions:
         except Exception:  # the store is unreachable: refused, and said so
             log.warning("revocations unavailable: CONNECT refused", exc_info=True)
             refusal = Refusal("unavailable")
-        if refusal is None and socket not in self:  # ended while it was checked
-            refusal = Refusal("revoked_token")
+        if refusal is None and socket not in self:  # ended while it was checked: ask why
+            refusal = await self._why_ended(identity)
         if refusal is not None:
             self.forget(socket)
         return refusal
     # --8<-- [end:admit]
+
+    async def _why_ended(self, identity: Identity) -> Refusal:
+        try:
+            return await self.policy.still_valid(identity) or Refusal("revoked_token")
+        except Exception:
+            return Refusal("unavailable")
 
     def track(self, socket, identity: Identity) -> None:
         self.forget(socket)  # watched once, whatever calls this
@@ -135,9 +134,17 @@ class LiveSessions:
     async def stop(self, app=None) -> None:
         if self.bus:
             await self.bus.stop()
+        for expiry in self._expiries.values():
+            expiry.cancel()
+        for task in list(self._endings):
+            task.cancel()
+        await asyncio.gather(*self._endings, return_exceptions=True)
 
     async def _end_all(self, sockets, reason: str) -> None:
-        await asyncio.gather(*(self.end(socket, reason) for socket in list(sockets)))
+        ended = await asyncio.gather(*(self.end(socket, reason) for socket in list(sockets)),
+                                     return_exceptions=True)
+        for failure in (e for e in ended if isinstance(e, Exception)):  # closed all the same
+            log.warning("telling a client its session ended failed: %r", failure)
 
     # --8<-- [start:end]
     async def end(self, socket, reason: str) -> None:
@@ -146,8 +153,10 @@ class LiveSessions:
         news to reach the client, in the background: a logout does not wait for it."""
         self.forget(socket)
         log.info("session ended: %s", reason, extra={"session_end": reason})
-        await socket.emit("session_ended", {"reason": reason, "message": REFUSALS[reason]})
-        self.close_later(socket)
+        try:
+            await socket.emit("session_ended", {"reason": reason, "message": REFUSALS[reason]})
+        finally:  # the news may not reach the client; the connection closes all the same
+            self.close_later(socket)
 
     def _end_soon(self, socket, reason: str) -> None:
         self._in_background(self.end(socket, reason))
