@@ -146,6 +146,26 @@ class MiddlewareServer(Engine[MiddlewareNamespace]):
         self.sockets.on(event, listener)
         return self
 
+    def unguarded_namespaces(self) -> list[str]:
+        """The namespaces the server serves (a handler, a namespace class) with no middleware:
+        anyone may join them, as in Socket.IO. Each is logged as a warning when the server is
+        served (``attach``, ``asgi_app``)."""
+        served = (set(self.sio.handlers) | set(self.sio.namespace_handlers)) - {"*"}
+        return sorted(name for name in served
+                      if name not in self.namespaces or not self.namespaces[name].fns)
+
+    def attach(self, app) -> None:
+        self._warn_unguarded()
+        super().attach(app)
+
+    def asgi_app(self, other_asgi_app=None, **options):
+        self._warn_unguarded()
+        return super().asgi_app(other_asgi_app, **options)
+
+    def _warn_unguarded(self) -> None:
+        for name in self.unguarded_namespaces():
+            log.warning("namespace %s is served with no middleware: anyone may join it", name)
+
     # --8<-- [start:chain]
     async def _join(self, namespace: MiddlewareNamespace, sid: str, environ: dict, auth=None):
         """The client's CONNECT for one namespace: build the socket, run the chain."""

@@ -1,10 +1,13 @@
 """Mechanics only the 1.0+ engine has: the middleware chain, next(err), socket.handshake/data."""
 
 import asyncio
+import logging
 import re
 import time
 
 import pytest
+import socketio
+from aiohttp import web
 
 from shared.policy import REFUSALS
 from socketio_handshake_auth.middleware import MiddlewareServer
@@ -219,3 +222,22 @@ async def test_the_app_tells_the_client_why_in_err_data_code(servers, tokens, re
     result = await attempt(url, case, tokens, refusals)
     assert result.connect_error == {"message": REFUSALS[case.expect],
                                     "data": {"code": case.expect}}
+
+
+def test_a_namespace_served_without_a_chain_is_named_and_logged(caplog):
+    """An app's own namespace that no ``io.of(ns).use(...)`` guards is open to anyone, as in
+    Socket.IO: the server names it, and says so when it is served."""
+    sio = socketio.AsyncServer(async_mode="aiohttp")
+
+    async def chat(sid, environ, auth=None):
+        return True
+
+    sio.on("connect", chat, namespace="/chat")
+    io = MiddlewareServer(sio)
+    io.use(lambda socket, next: next())
+    io.of("/admin").use(lambda socket, next: next())
+    assert io.unguarded_namespaces() == ["/chat"]
+    caplog.set_level(logging.WARNING, logger="handshake.middleware")
+    io.attach(web.Application())
+    assert [record.getMessage() for record in caplog.records] == [
+        "namespace /chat is served with no middleware: anyone may join it"]
