@@ -57,8 +57,8 @@ async def join_user_room(socket) -> None:
 
 def cap_sessions_per_address(io, policy: Policy) -> None:
     """At most ``policy.max_sessions_per_address`` open Engine.IO sessions per client address
-    (behind a trusted proxy,
-    the forwarded one): a new handshake beyond that gets 429, before it is authorized.
+    (behind a trusted proxy, the forwarded one): a new handshake beyond that gets 429, before
+    it is authorized.
 
     It runs where python-engineio opens a session (its connect handler), which no handshake
     gets past, and costs the requests that are not handshakes nothing. A handshake counts from
