@@ -4,6 +4,7 @@ Socket.IO 1.0+ (Node):  io.use(function (socket, next) {…})
 """
 
 from shared.policy import Identity, Policy, Refusal, credentials_in
+from socketio_handshake_auth import ExtendedError
 
 
 def make_authenticate(policy: Policy):
@@ -15,9 +16,8 @@ def make_authenticate(policy: Policy):
         client = policy.client(handshake["address"], handshake["headers"])
         verdict = await policy.authenticate(presented, client=client)
         if isinstance(verdict, Refusal):
-            err = Exception(verdict.message)  # the client's connect_error: err.message
-            err.data = {"code": verdict.code}  # ... and err.data
-            return next(err)
+            # the client's connect_error: err.message and err.data
+            return next(ExtendedError(verdict.message, {"code": verdict.code}))
         socket.data.update(verdict.as_dict())  # socket.data: what later handlers read
         next()
     # --8<-- [end:authorize]
@@ -32,9 +32,7 @@ def make_require_admin(policy: Policy):
         identity = Identity(socket.data["user"], socket.data["role"])
         refusal = policy.authorize_namespace(identity, socket.nsp)
         if refusal:
-            err = Exception(refusal.message)
-            err.data = {"code": refusal.code}
-            return next(err)
+            return next(ExtendedError(refusal.message, {"code": refusal.code}))
         next()
     # --8<-- [end:namespace]
 

@@ -20,6 +20,7 @@ from socketio_handshake_auth.legacy import (
     run_authorization,
 )
 from socketio_handshake_auth.middleware import (
+    ExtendedError,
     Middleware,
     MiddlewareNamespace,
     MiddlewareServer,
@@ -32,6 +33,7 @@ from socketio_handshake_auth.sockets import Socket
 __all__ = [
     "Authorization",
     "Callback",
+    "ExtendedError",
     "LegacyServer",
     "Middleware",
     "MiddlewareNamespace",

@@ -10,6 +10,7 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import socketio
 
@@ -62,6 +63,19 @@ class MiddlewareSocket(Socket):
         return self.sio.manager.is_connected(self.id, self.nsp)
 
 
+class ExtendedError(Exception):
+    """Socket.IO 4's ``ExtendedError``, an ``Error`` with ``data``: ``next(ExtendedError(message,
+    data))`` gives the client's ``connect_error`` ``err.message`` and ``err.data``. Without
+    ``data``, none is sent, as for an ``Error`` whose ``data`` is ``undefined``."""
+
+    data: Any  # declared, not set: absent unless given, as JavaScript's undefined
+
+    def __init__(self, message: str, data: Any = MISSING):
+        super().__init__(message)
+        if data is not MISSING:
+            self.data = data
+
+
 def connect_error(err) -> socketio.exceptions.ConnectionRefusedError:
     """What ``next(err)`` sends: Socket.IO 4 sends ``{message: err.message, data: err.data}``,
     and JSON leaves out what is ``undefined``. So an exception gives its message, a dict its
@@ -102,7 +116,8 @@ async def _chain(fns, socket):
     return None
 
 
-# ``next(err=None)``: no error, or a falsy one in JavaScript's terms, lets the chain go on.
+# ``next(err=None)``: no error, or a falsy one in JavaScript's terms, lets the chain go on;
+# an ``ExtendedError`` (or anything JavaScript calls truthy) refuses.
 Next = Callable[..., None]
 # ``fn(socket, next)``, plain or ``async``: Socket.IO's middleware signature.
 Middleware = Callable[["MiddlewareSocket", Next], Awaitable[None] | None]

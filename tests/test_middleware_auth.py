@@ -10,7 +10,7 @@ import socketio
 from aiohttp import web
 
 from shared.policy import REFUSALS
-from socketio_handshake_auth.middleware import MiddlewareServer
+from socketio_handshake_auth.middleware import ExtendedError, MiddlewareServer
 from tests.cases import CASES
 from tests.client import attempt, connect, python_client, until
 from tests.implementations import MIDDLEWARE
@@ -68,8 +68,12 @@ async def test_middlewares_run_in_registration_order_and_the_first_error_stops_t
          {"message": "not authorized", "data": {"code": "x", "retry": 2}}),
         ("a plain string", {}),  # a string has no .message: Socket.IO 4 sends {}
         ({"message": "objmsg", "data": 1}, {"message": "objmsg", "data": 1}),
+        (ExtendedError("typed", {"code": "x"}), {"message": "typed", "data": {"code": "x"}}),
+        (ExtendedError("typed, no data"), {"message": "typed, no data"}),
+        (ExtendedError("data null", None), {"message": "data null", "data": None}),
     ],
-    ids=["error", "error-with-data", "string", "error-like-dict"],
+    ids=["error", "error-with-data", "string", "error-like-dict", "extended-error",
+         "extended-error-no-data", "extended-error-data-null"],
 )
 async def test_next_err_becomes_connect_error_with_message_and_data(io, servers, refusals, err,
                                                                     seen):
