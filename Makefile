@@ -133,7 +133,7 @@ bench: install ## Measure each style's server CPU and memory against bare python
 	$(BIN)/python -m bench.run $(if $(QUICK),--quick,)
 
 fuzz: install ## Property-based parity at 10,000 examples per property and server (minutes)
-	$(BIN)/pytest tests/test_properties.py tests/test_hardening.py -p no:cacheprovider \
+	$(BIN)/pytest tests/test_properties.py tests/test_load.py -p no:cacheprovider \
 	    --hypothesis-profile=fuzz --hypothesis-show-statistics --timeout=3600 --load-handshakes=1000
 
 docs: install ## Build the site with --strict (its hooks generate the tables from real connections)

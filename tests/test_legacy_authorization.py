@@ -61,58 +61,6 @@ async def test_the_error_is_logged_never_sent(io, servers, caplog):
     assert "the database is down" in caplog.text
 
 
-async def cancelled_inside(handshake_data, callback):
-    """Code whose own wait was cancelled: python-engineio swallows a CancelledError from its
-    connect handler and opens the session, so it must not get that far."""
-    waiting = asyncio.ensure_future(asyncio.sleep(10))
-    asyncio.get_running_loop().call_soon(waiting.cancel)
-    await waiting
-
-
-def raises(handshake_data, callback):
-    raise RuntimeError("bug")
-
-
-@pytest.mark.parametrize("broken", [raises, cancelled_inside])
-async def test_an_authorization_function_that_raises_is_a_500(io, servers, broken):
-    io.set("authorization", broken)
-    url = await servers.engine(io)
-    assert (await get(url + HANDSHAKE))[:3] == (500, "text/plain", "handshake error")
-    assert not io.sio.eio.sockets  # no session was opened
-
-
-async def test_a_callback_never_called_is_refused_after_the_timeout(io, servers):
-    io.set("authorization", lambda handshake_data, callback: None)
-    io.set("authorization timeout", 0.2)
-    url = await servers.engine(io)
-    started = time.monotonic()
-    assert (await get(url + HANDSHAKE))[:3] == (500, "text/plain", "handshake error")
-    assert time.monotonic() - started < 2
-
-
-async def test_time_spent_before_the_first_wait_counts_toward_the_timeout(io, servers):
-    async def slow_then_waits(handshake_data, callback):
-        time.sleep(0.3)  # a blocking lookup, longer than the whole timeout
-        await asyncio.sleep(0.05)
-        callback(None, True)
-
-    io.set("authorization", slow_then_waits)
-    io.set("authorization timeout", 0.2)
-    url = await servers.engine(io)
-    assert (await get(url + HANDSHAKE))[:3] == (500, "text/plain", "handshake error")
-
-
-async def test_coroutine_authorization_functions_work(io, servers):
-    async def slow_yes(handshake_data, callback):
-        await asyncio.sleep(0.01)
-        callback(None, True)
-
-    io.set("authorization", slow_yes)
-    url = await servers.engine(io)
-    status, _, body, _ = await get(url + HANDSHAKE)
-    assert status == 200 and body.startswith('0{"sid":')
-
-
 @pytest.mark.parametrize(
     ("origins", "headers", "allowed"),
     [
@@ -173,14 +121,6 @@ async def test_handshake_data_has_exactly_the_eight_0_9_fields(io, servers):
     assert data["xdomain"] is True
     assert data["secure"] is False
     assert before <= data["issued"] <= time.time() * 1000
-
-
-async def test_a_repeated_query_parameter_becomes_a_list_as_in_node(io, servers):
-    seen = []
-    io.set("authorization", lambda hd, cb: seen.append(hd["query"]) or cb(None, False))
-    url = await servers.engine(io)
-    await get(url + HANDSHAKE + "&token=a&token=b")
-    assert seen[0]["token"] == ["a", "b"]
 
 
 def mark_alice(handshake_data, callback):

@@ -41,25 +41,6 @@ def io():
     return io
 
 
-async def test_middlewares_run_in_registration_order_and_the_first_error_stops_the_chain(
-    io, servers, refusals
-):
-    calls = []
-
-    def record(name, err=None):
-        def middleware(socket, next):
-            calls.append(name)
-            next(err)
-
-        return middleware
-
-    io.use(record("first")).use(record("second", Exception("no"))).use(record("third"))
-    url = await servers.engine(io)
-    result = await connect(url, refusals)
-    assert not result.verdict.accepted
-    assert calls == ["first", "second"]
-
-
 @pytest.mark.parametrize(
     ("err", "seen"),
     [
@@ -98,41 +79,6 @@ async def test_a_middleware_that_raises_is_a_generic_refusal_with_details_in_the
     assert "secret internal detail" not in str(result.connect_error)
 
 
-async def test_a_middleware_whose_wait_was_cancelled_is_a_generic_refusal(io, servers, refusals):
-    async def cancelled_inside(socket, next):
-        waiting = asyncio.ensure_future(asyncio.sleep(10))
-        asyncio.get_running_loop().call_soon(waiting.cancel)
-        await waiting
-
-    io.use(cancelled_inside)
-    url = await servers.engine(io)
-    result = await connect(url, refusals)
-    assert result.connect_error == {"message": "Authorization failed"}
-
-
-async def test_time_spent_before_the_first_wait_counts_toward_the_timeout(servers, refusals):
-    async def slow_then_waits(socket, next):
-        time.sleep(0.3)  # a blocking lookup, longer than the whole timeout
-        await asyncio.sleep(0.05)
-        next()
-
-    io = MiddlewareServer(middleware_timeout=0.2)
-    io.use(slow_then_waits)
-    url = await servers.engine(io)
-    result = await connect(url, refusals)
-    assert result.connect_error == {"message": "Authorization failed"}
-
-
-async def test_a_middleware_that_never_calls_next_is_refused_after_the_timeout(servers, refusals):
-    io = MiddlewareServer(middleware_timeout=0.2)
-    io.use(lambda socket, next: None)
-    url = await servers.engine(io)
-    started = time.monotonic()
-    result = await connect(url, refusals)
-    assert result.connect_error == {"message": "Authorization failed"}
-    assert time.monotonic() - started < 2
-
-
 async def test_async_middlewares_and_socket_data_reach_event_handlers(io, servers, refusals):
     async def look_up(socket, next):
         await asyncio.sleep(0.01)
@@ -167,14 +113,6 @@ async def test_middlewares_run_once_per_namespace_connection_not_per_request(io,
     assert sorted(calls) == ["/", "/", "/chat"]
 
 
-async def test_io_use_does_not_run_for_a_client_of_another_namespace(io, servers, refusals):
-    io.use(refuse_with("main namespace only"))
-    io.of("/admin").use(allow).on("connection", greet)
-    url = await servers.engine(io)
-    assert (await connect(url, refusals, namespace="/admin")).verdict.accepted
-    assert not (await connect(url, refusals)).verdict.accepted
-
-
 async def test_socket_handshake_has_the_v4_fields(io, servers):
     seen = []
     io.use(lambda socket, next: seen.append(socket.handshake) or next())
@@ -195,15 +133,6 @@ async def test_socket_handshake_has_the_v4_fields(io, servers):
     assert handshake["url"].startswith("/socket.io/?foo=bar&transport=polling&EIO=4&t=")
     assert set(handshake["query"]) == {"foo", "transport", "EIO", "t"}
     assert handshake["auth"] == {"token": "t0k"}
-
-
-async def test_auth_is_an_empty_object_when_the_client_sends_none(io, servers):
-    seen = []
-    io.use(lambda socket, next: seen.append(socket.handshake["auth"]) or next())
-    url = await servers.engine(io)
-    async with python_client() as client:
-        await client.connect(url, wait_timeout=3)
-    assert seen == [{}]
 
 
 async def test_a_namespace_refusal_leaves_the_main_connection_up(io, servers):

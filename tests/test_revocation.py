@@ -13,7 +13,7 @@ import pytest
 from multidict import CIMultiDict
 
 from tests.cases import ALICE, BOB
-from tests.client import TEST_SECRET, RecordingTokenIssuer, python_client, until
+from tests.client import TEST_SECRET, RecordingTokenIssuer, make_policy, python_client, until
 from tests.raw_client import SESSION_ENDED, RawWebSocket, raw_handshake
 
 ADMIN = "/admin,"  # RawWebSocket keeps Socket.IO packets: 0 CONNECT, 2 EVENT, 4 CONNECT_ERROR
@@ -203,3 +203,47 @@ async def test_a_token_issued_in_the_same_second_after_logout_everywhere_is_vali
     new = policy.tokens.issue("alice", "user")  # most often in the same second
     assert (await raw_handshake(server, query=f"token={new}")).connected
     assert not (await raw_handshake(server, query=f"token={old}")).connected
+
+
+async def test_a_socket_is_ended_when_its_token_expires_and_a_fresh_token_reconnects(
+    impl, servers
+):
+    issuer = RecordingTokenIssuer(TEST_SECRET, ttl_seconds=1)
+    servers.policy = make_policy()
+    url = await servers.app(impl)
+    current = {"token": issuer.issue("alice", "user")}
+    async with python_client() as client:
+        ended, welcomes = [], []
+        client.on("session_ended", ended.append)
+        client.on("welcome", welcomes.append)
+        # a callable: evaluated again on every connection attempt
+        headers = lambda: {"Authorization": f"Bearer {current['token']}"}  # noqa: E731
+        await client.connect(url, headers=headers, wait_timeout=3)
+        await until(lambda: ended, timeout=5)
+        assert ended == [{"reason": "expired_token", "message": "Token expired"}]
+        # the namespace goes first, the Engine.IO transport just after: wait for both
+        await until(lambda: not client.connected and client.eio.state == "disconnected")
+        current["token"] = servers.policy.tokens.issue("alice", "user")
+        await client.connect(url, headers=headers, wait_timeout=3)
+        await until(lambda: len(welcomes) == 2)
+        assert client.connected
+
+
+async def test_logout_revokes_the_token_everywhere_it_is_connected(impl, server, tokens):
+    token = tokens[BOB]
+    async with python_client() as first, python_client() as second:
+        ended = []
+        for client in (first, second):
+            client.on("session_ended", ended.append)
+            await client.connect(f"{server}?token={token}", wait_timeout=3)
+        async with aiohttp.ClientSession() as http, http.post(server + "/logout",
+                             headers={"Authorization": f"Bearer {token}"}) as response:
+            assert await response.json() == {"revoked": True}
+        await until(lambda: len(ended) == 2)
+        assert ended[0]["reason"] == "revoked_token"
+    answer = await raw_handshake(server, query=f"token={token}")  # no longer opens one
+    if impl.id == "legacy":
+        assert (answer.status, answer.body) == (403, "handshake unauthorized")
+    else:
+        assert answer.connect_error == {"message": "Token revoked",
+                                        "data": {"code": "revoked_token"}}

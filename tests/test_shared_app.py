@@ -5,6 +5,7 @@ import logging
 import aiohttp
 import pytest
 
+from tests.cases import ALICE
 from tests.client import python_client, until
 
 
@@ -81,9 +82,9 @@ async def test_each_server_serves_its_page(impl, server):
     assert f"<title>{impl.title}</title>" in page
 
 
-async def test_no_credential_reaches_the_logs(server, tokens, caplog):
-    from tests.cases import ALICE
-
+async def test_the_access_log_shows_where_credentials_were_redacted(server, tokens, caplog):
+    """That nothing secret is logged, the autouse ``no_secret_in_any_log`` checks in every
+    test; this one checks what the log keeps: the names, with their values redacted."""
     caplog.set_level(logging.DEBUG)
     async with python_client() as client:
         await client.connect(f"{server}?username=alice&password=wonderland", wait_timeout=3)
@@ -91,5 +92,4 @@ async def test_no_credential_reaches_the_logs(server, tokens, caplog):
         await client.connect(f"{server}?token={tokens[ALICE]}", wait_timeout=3)
     await post_login(server, json={"username": "alice", "password": "wonderland"})
     assert "GET /socket.io/?username=[redacted]&password=[redacted]" in caplog.text
-    assert "wonderland" not in caplog.text
-    assert tokens[ALICE] not in caplog.text
+    assert "GET /socket.io/?token=[redacted]" in caplog.text
