@@ -157,6 +157,12 @@ class MiddlewareServer(Engine[MiddlewareNamespace]):
         self.sockets.use(fn)
         return self
 
+    def socket(self, sid: str, namespace: str = "/") -> MiddlewareSocket | None:
+        """The ``MiddlewareSocket`` a connected ``sid`` has in ``namespace``: its ``handshake``
+        and the ``data`` its middlewares filled, for your own handlers."""
+        found = super().socket(sid, namespace)
+        return found if isinstance(found, MiddlewareSocket) else None
+
     def on(self, event: str, listener) -> "MiddlewareServer":
         self.sockets.on(event, listener)
         return self
