@@ -3,7 +3,9 @@
 Socket.IO 1.x shipped such a shim (``io.set('authorization', fn)`` became ``io.use``) but fed
 the function ``socket.request``, the raw HTTP request: ``handshakeData.query`` was undefined,
 and ``address``, ``time``, ``xdomain`` and ``issued`` were gone. This adapter feeds it a real
-0.9-shaped ``handshake_data`` instead, and keeps what the function adds in ``socket.data``.
+0.9-shaped ``handshake_data`` instead. What the function adds (``user``, ``session``…) goes
+where the app's 0.9 handlers read it, ``socket.handshake``, and where 1.0+ code reads it,
+``socket.data``: the app works unchanged, and its handlers can move to ``socket.data`` later.
 """
 
 import logging
@@ -28,7 +30,9 @@ def as_middleware(authorization, *, timeout: float = 10.0):
             return next(Exception("Authorization failed"))
         if not authorized:
             return next(Exception("Not authorized"))  # the message Socket.IO 1.x's shim sent
-        socket.data.update({k: v for k, v in handshake_data.items() if k not in LEGACY_FIELDS})
+        added = {k: v for k, v in handshake_data.items() if k not in LEGACY_FIELDS}
+        socket.handshake.update(added)  # where 0.9 handlers read it: socket.handshake.user
+        socket.data.update(added)  # where 1.0+ code reads it
         next()
 
     return middleware

@@ -5,8 +5,9 @@ import pytest
 from middleware_auth.app import create_app
 from migration_kit import steps
 from migration_kit.adapter import as_middleware
+from socketio_handshake_auth import MiddlewareServer
 from tests.cases import CASES
-from tests.client import Verdict, attempt, connect, python_client
+from tests.client import Verdict, attempt, connect, python_client, until
 
 # Step 1 runs the 0.9 functions unchanged: they never read the auth payload, so the step
 # decides like the legacy server. From step 2 on, a native middleware reads it.
@@ -60,3 +61,25 @@ async def test_the_adapter_maps_callback_outcomes_to_connect_error(servers, answ
     url = await servers.create(create_app, wiring=wiring)
     result = await connect(url, refusals)
     assert result.connect_error == {"message": message}
+
+
+async def test_the_adapter_keeps_what_the_function_added_where_0_9_handlers_read_it(servers):
+    """Step 1 leaves a real 0.9 app working: its handlers read ``socket.handshake.user`` and
+    ``.session``; 1.0+ code reads ``socket.data``. Both hold what the function added."""
+    def authorization(handshake_data, callback):
+        handshake_data["user"], handshake_data["session"] = "alice", {"cart": 3}
+        callback(None, True)
+
+    io = MiddlewareServer()
+    io.use(as_middleware(authorization))
+    seen = []
+
+    async def handler_written_for_0_9(socket):
+        seen.append((socket.handshake["user"], socket.handshake["session"], socket.data))
+
+    io.on("connection", handler_written_for_0_9)
+    url = await servers.engine(io)
+    async with python_client() as client:
+        await client.connect(url, wait_timeout=3)
+        await until(lambda: seen)
+    assert seen == [("alice", {"cart": 3}, {"user": "alice", "session": {"cart": 3}})]

@@ -21,9 +21,10 @@ function attempt(url, query) {
   return new Promise((resolve) => {
     const socket = connect(url, { query, reconnection: false, forceNew: true,
       transports: ["websocket"] });
-    socket.on("welcome", ({ user, role }) => {
+    socket.on("welcome", ({ handshake, data }) => {
       socket.close();
-      resolve(`connected as ${user} (${role})`);
+      resolve(`connected; socket.handshake: ${handshake.user} (${handshake.role}), `
+        + `socket.data: ${data.user} (${data.role})`);
     });
     socket.on("connect_error", (err) => {
       socket.close();
@@ -36,7 +37,11 @@ async function main() {
   const server = http.createServer();
   const io = new Server(server);
   io.use(asMiddleware(authorization));
-  io.on("connection", (socket) => socket.emit("welcome", socket.data));  // what 0.9 code added
+  // The app's 0.9 handler, unchanged, reads socket.handshake; new 1.0+ code reads socket.data.
+  io.on("connection", (socket) => socket.emit("welcome", {
+    handshake: { user: socket.handshake.user, role: socket.handshake.role },
+    data: socket.data,
+  }));
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${server.address().port}`;
   for (const [label, query] of ATTEMPTS) console.log(`${label}: ${await attempt(url, query)}`);

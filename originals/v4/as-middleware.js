@@ -5,7 +5,8 @@
 // Socket.IO 1.x-2.x shipped such a shim (io.set('authorization', fn) became an io.use) but fed
 // the function socket.request, the raw HTTP request: handshakeData.query was undefined, and
 // address, time, xdomain and issued were gone (see ../v2/shim.js). This one feeds it a real
-// 0.9-shaped handshakeData, and keeps what the function adds on socket.data.
+// 0.9-shaped handshakeData. What the function adds (user, session...) goes where the app's 0.9
+// handlers read it, socket.handshake, and where 1.0+ code reads it, socket.data.
 const querystring = require("querystring");
 
 const LEGACY_FIELDS = ["headers", "address", "time", "query", "url", "xdomain", "secure", "issued"];
@@ -45,7 +46,9 @@ function asMiddleware(authorization, { timeout = 10000 } = {}) {
       }
       if (!authorized) return next(new Error("Not authorized"));  // as Socket.IO 1.x's shim
       for (const [key, value] of Object.entries(handshakeData)) {
-        if (!LEGACY_FIELDS.includes(key)) socket.data[key] = value;
+        if (LEGACY_FIELDS.includes(key)) continue;
+        socket.handshake[key] = value;  // where 0.9 handlers read it: socket.handshake.user
+        socket.data[key] = value;  // where 1.0+ code reads it
       }
       next();
     }
