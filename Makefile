@@ -129,7 +129,7 @@ demo-node4: originals ## The JavaScript original on real Socket.IO 4.8, on :8094
 test: install browser redis haproxy lint docs ## Run everything: lint, docs, the parity suite, engine and browser tests
 	$(BIN)/pytest
 
-bench: install ## Measure each style's server CPU and memory against bare python-socketio (QUICK=1: a few minutes)
+bench: install ## Each style's server CPU and memory against python-socketio's own pattern and bare (QUICK=1: a few minutes)
 	$(BIN)/python -m bench.run $(if $(QUICK),--quick,)
 
 fuzz: install ## Property-based parity at 10,000 examples per property and server (minutes)

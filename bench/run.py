@@ -1,13 +1,14 @@
-"""``make bench``: what each authorization style costs the server, measured side by side.
+"""``make bench``: what each authorization style costs the server, against python-socketio's
+own pattern doing the same checks, and against bare python-socketio, measured side by side.
 
-Every server runs in its own process, all of them on core 0; the client (a raw Engine.IO
-client, the same for every server) runs here, on core 1, so that a server's CPU time is
-its own. The servers are measured in interleaved rounds: every round runs every scenario on
+Every server runs in its own process, all of them on core 0; the client (bench.client, the
+same raw Engine.IO client for every server) runs here, on core 1, so that a server's CPU time
+is its own. The servers are measured in interleaved rounds: every round runs every scenario on
 every server, in a shuffled order, so that a slow moment of the machine hits all of them alike;
-the headline is each server's CPU per handshake divided by the bare floor's of the same round,
-the median over the rounds. Writes bench/results/latest.json; bench.report renders it.
+the headline is each style's CPU per handshake divided by the native pattern's of the same
+round, the median over the rounds. Writes bench/results/latest.json; bench.report renders it.
 
-``python -m bench.run --quick`` takes about three minutes; the full run about six.
+``python -m bench.run --quick`` takes about five minutes; the full run about ten.
 """
 
 import argparse
@@ -29,19 +30,20 @@ from pathlib import Path
 
 import aiohttp
 
+from bench.client import ACCEPTED, REFUSED, polling_handshake, upgraded_handshake
 from bench.profile import profile
 from bench.report import chart, render
-from bench.scenarios import NODE, SCENARIOS, TARGETS
+from bench.scenarios import NODE, PROFILED, SCENARIOS, SERVERS, TARGETS
 from shared.policy.tokens import TokenIssuer
-from tests.raw_client import raw_handshake, upgraded_handshake
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 CHART = ROOT / "docs" / "assets" / "performance.png"
 NODE_DIR = ROOT / "bench" / "node"
-SERVERS = ("bare", "legacy", "middleware")
 CONCURRENCY = 10  # clients handshaking back to back
-PROFILED = "polling, a token per client"  # the scenario bench.profile samples
+# the profiled load, in measures' worth of handshakes: enough samples that a part of the code
+# taking 1% of a handshake gets about twenty (py-spy samples 1,000 times a second)
+PROFILED_MEASURES = 10
 
 
 def free_port() -> int:
@@ -112,19 +114,18 @@ def progress(text: str) -> None:
 
 
 class Clients:
-    """What the clients present: one token for all, a fresh one each, or a forged one (well
-    formed, signed with another key: the refusal runs the whole signature check)."""
+    """What the clients present: a fresh token each (signed with the servers' secret), or a
+    forged one (well formed, signed with another key: the refusal runs the whole signature
+    check)."""
 
     def __init__(self, secret: str):
         self.issuer = TokenIssuer(secret.encode(), ttl_seconds=3600)
-        self.shared = self.issuer.issue("alice", "user")
         self.forged = TokenIssuer(secrets.token_bytes(32)).issue("alice", "user")
 
     def query(self, presents: str) -> str:
         if presents == "bad token":
             return f"token={self.forged}"
-        token = self.shared if presents == "one token" else self.issuer.issue("alice", "user")
-        return f"token={token}"
+        return f"token={self.issuer.issue('alice', 'user')}"
 
 
 async def measured(server: Server, count: int, one, concurrency: int = CONCURRENCY):
@@ -158,18 +159,18 @@ async def handshakes(server: Server, transport: str, presents: str, clients: Cli
                      count: int, concurrency: int = CONCURRENCY) -> dict:
     """``count`` handshakes by ``concurrency`` clients back to back: the server's CPU per
     handshake, the rate and the latencies. Raises if any verdict is wrong."""
-    expect = presents != "bad token"
-    connect = upgraded_handshake if transport == "websocket" else raw_handshake
+    expect = REFUSED if presents == "bad token" else ACCEPTED
+    connect = upgraded_handshake if transport == "websocket" else polling_handshake
     latencies: list[float] = []
     async with client_session(concurrency) as http:
 
         async def one():
             query = clients.query(presents)
             started = time.perf_counter()
-            answer = await connect(server.url, query=query, http=http)
+            answer = await connect(http, server.url, query)
             latencies.append(time.perf_counter() - started)
-            if answer.connected != expect:
-                raise AssertionError(f"{server.kind}: wrong verdict {answer}")
+            if answer != expect:
+                raise AssertionError(f"{server.kind}: wrong verdict, {answer}")
 
         cpu, elapsed = await measured(server, count, one, concurrency)
     return {"cpu_ms": cpu / count * 1000, "per_second": count / elapsed,
@@ -207,11 +208,6 @@ def combined(parts: list[dict]) -> dict:
             "p50_ms": statistics.median(part["p50_ms"] for part in parts)}
 
 
-def per(before: dict, after: dict, count: int, keys: tuple[str, ...]) -> dict:
-    return {key: (after[key] - before[key]) / count for key in keys
-            if after.get(key) is not None and before.get(key) is not None}
-
-
 async def settle(servers: dict) -> None:
     """Until every server has let go of the sessions that closed: python-engineio removes a
     closed session on its next sweep (within its ping timeout, 20 s), and the session's ping
@@ -225,44 +221,40 @@ async def settle(servers: dict) -> None:
 PING_INTERVAL = 25  # python-engineio's and Socket.IO 4's default, seconds
 
 
-async def memory(servers: dict, clients: Clients, closing: int, kept: int) -> dict:
-    """Per server: what ``closing`` handshakes that came and went leave behind, once the
-    server has let them go, and what each of ``kept`` open sockets holds.
+async def memory(servers: dict, clients: Clients, batches: int, size: int, kept: int) -> dict:
+    """Per server: its resident memory and Python objects after each of ``batches`` batches
+    of ``size`` handshakes that came and went, once the server has let them go; then the
+    bytes each of ``kept`` open sockets holds.
 
-    Before measuring, twice as many handshakes come and go: a dict keeps the room its
-    largest size needed, once, and that is not a leak. Then one batch is measured in
-    resident memory and Python objects, and another in bytes Python allocated and still holds
-    (tracemalloc, started in between: its own bookkeeping would swell the first figure). Every
-    figure is taken after a full garbage collection; Node.js reports its V8 heap."""
-
-    async def batch(size: int, what: str) -> None:
+    The first batch fills what fills once (a dict keeps the room its largest size needed, a
+    pool its largest count); the batches after it show whether memory settles. Every figure
+    is taken after a full garbage collection. Python's bytes per socket are those tracemalloc
+    counts, started only after the last batch (its own bookkeeping would swell the resident
+    figure); Node.js reports its V8 heap."""
+    report: dict = {kind: {"after_batch": []} for kind in servers}
+    for batch in range(batches):
         for kind, server in servers.items():
-            progress(f"{kind}: {size} handshakes that close{what}")
+            progress(f"{kind}: batch {batch + 1}/{batches} of {size} handshakes that close")
             await handshakes(server, "websocket", "own token", clients, size)
         await settle(servers)
-
-    await batch(2 * closing, ", to warm up")
-    start = {kind: await server.stats(collect=True) for kind, server in servers.items()}
-    await batch(closing, "")
-    middle = {kind: await server.stats(collect=True, trace=True)
-              for kind, server in servers.items()}
-    await batch(closing, ", traced")
-    end = {kind: await server.stats(collect=True) for kind, server in servers.items()}
-    report = {}
+        for kind, server in servers.items():
+            stats = await server.stats(collect=True)
+            report[kind]["after_batch"].append({key: stats[key] for key in ("rss", "objects")
+                                                if key in stats})
     for kind, server in servers.items():
         progress(f"{kind}: {kept} sockets kept open")
+        await server.stats(trace=True)
+        before = await server.stats(collect=True)
         connector = aiohttp.TCPConnector(limit=50)
         async with aiohttp.ClientSession(connector=connector) as http:
             answers = await asyncio.gather(*(
-                raw_handshake(server.url, query=clients.query("own token"), http=http,
-                              close=False) for _ in range(kept)))
-            assert all(answer.connected for answer in answers)
-            with_sockets = await server.stats(collect=True)
-        retained = {**per(start[kind], middle[kind], closing, ("rss", "objects", "heap")),
-                    **per(middle[kind], end[kind], closing, ("traced",))}
-        report[kind] = {"retained_per_closed_connection": retained,
-                        "per_open_socket": per(end[kind], with_sockets, kept,
-                                               ("traced", "heap"))}
+                polling_handshake(http, server.url, clients.query("own token"), close=False)
+                for _ in range(kept)))
+            if set(answers) != {ACCEPTED}:
+                raise AssertionError(f"{kind}: a kept socket was not accepted")
+            after = await server.stats(collect=True)
+        key = "heap" if kind == NODE else "traced"
+        report[kind]["per_open_socket"] = {key: (after[key] - before[key]) / kept}
     return report
 
 
@@ -293,7 +285,7 @@ def node_reference_ready() -> bool:
     return True
 
 
-async def run(rounds: int, count: int, sockets: int, logs: Path) -> dict:
+async def run(rounds: int, count: int, sockets: int, batches: int, logs: Path) -> dict:
     secret = secrets.token_hex(32)
     env = {**os.environ, "TOKEN_SECRET": secret}
     clients = Clients(secret)
@@ -333,8 +325,10 @@ async def run(rounds: int, count: int, sockets: int, logs: Path) -> dict:
             progress(f"{kind}: profiled while it answers {PROFILED}")
             server = servers[kind]
             report["profile"][kind] = await profile(server, lambda server=server: handshakes(
-                server, *SCENARIOS[PROFILED], clients, 5 * count))
-        report["memory"] = await memory(servers, clients, closing=3 * count, kept=sockets)
+                server, *SCENARIOS[PROFILED], clients, PROFILED_MEASURES * count))
+        report["memory_batch"], report["sockets_kept"] = 3 * count, sockets
+        report["memory"] = await memory(servers, clients, batches, size=3 * count,
+                                        kept=sockets)
     finally:
         for server in servers.values():
             server.stop()
@@ -355,10 +349,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, help="interleaved rounds (default 15; quick: 5)")
     args = parser.parse_args()
     pinned = pin(1)
-    rounds, count, sockets = (5, 300, 200) if args.quick else (15, 400, 500)
+    rounds, count, sockets, batches = (5, 300, 200, 3) if args.quick else (15, 400, 500, 4)
     rounds = args.rounds or rounds
     with tempfile.TemporaryDirectory(prefix="bench-logs-") as logs:
-        report = asyncio.run(run(rounds, count, sockets, Path(logs)))
+        report = asyncio.run(run(rounds, count, sockets, batches, Path(logs)))
     report["quick"], report["pinned"] = args.quick, pinned
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -1,16 +1,19 @@
 """One server process for the benchmark: ``python -m bench.serve SERVER --port P``.
 
-Servers: ``bare`` (python-socketio with no authorization at all: the floor), ``legacy`` and
-``middleware`` (the two apps). Every one logs as it would in production: INFO to stderr
-(bench.run sends it to a file) and an access line per HTTP request, aiohttp's own for ``bare``
-and the apps' redacting one for the others, so that logging is in the floor too.
+Servers: ``bare`` (python-socketio with no authorization at all: the floor), ``native``
+(python-socketio's own pattern: the policy in a ``connect`` handler that raises
+``ConnectionRefusedError``, ``examples/native/aiohttp_app.py`` as it is), ``legacy`` and
+``middleware`` (the two apps, on ``LegacyServer`` and ``MiddlewareServer``). Every one logs as it
+would in production, and alike: INFO to stderr (bench.run sends it to a file) and the apps'
+redacting access line per HTTP request.
 
-The apps run without the password throttle (the lag row's logins all come from one address)
-and with the cap on open sessions per address raised to 1,000,000 (it still counts): every
-benchmark client comes from 127.0.0.1, and the memory figures keep hundreds of sockets open.
-The hashing gate admits the lag row's 50 logins at once, instead of 2 per address: that row
-measures the hashing pool's effect on the event loop; the gate's refusals are tested in
-tests/test_hardening.py.
+``native``, ``legacy`` and ``middleware`` get the same policy: the same settings, and the
+same token secret (``TOKEN_SECRET``). It runs without the password throttle (the lag row's
+logins all come from one address) and with the cap on open sessions per address raised to
+1,000,000 (the apps still count it; ``native`` has no cap): every benchmark client comes from
+127.0.0.1, and the memory figures keep hundreds of sockets open. The hashing gate admits the
+lag row's 50 logins at once, instead of 2 per address: that row measures the hashing pool's
+effect on the event loop; the gate's refusals are tested in tests/test_hardening.py.
 
 ``GET /bench/stats`` reports the process's CPU time (``time.process_time``, to the
 nanosecond, where /proc counts in 10 ms ticks) and its open Engine.IO sessions; with
@@ -28,21 +31,29 @@ import logging
 import time
 import tracemalloc
 
+import engineio
 import psutil
 import socketio
 from aiohttp import web
 
 import shared.webapp.app
+from examples.native import aiohttp_app as native
 from shared.policy import Policy
 from shared.policy.throttle import HashingGate
 from shared.policy.tokens import TokenIssuer, secret_from_environment
 from shared.webapp.access_log import RedactingAccessLogger
 
-APPS = {"legacy": "legacy_authorization.app", "middleware": "middleware_auth.app"}
 LOGINS = 50  # bench.run's event-loop lag row: concurrent password logins
 
 
-SIO = web.AppKey("sio", socketio.AsyncServer)
+ENGINEIO = web.AppKey("engineio", engineio.AsyncServer)  # whose open sessions stats counts
+
+
+def bench_policy() -> Policy:
+    """The one policy ``native``, ``legacy`` and ``middleware`` decide with: see above."""
+    return Policy(TokenIssuer(secret_from_environment()),  # no throttle
+                  hashing=HashingGate(in_flight=LOGINS, per_address=LOGINS, per_account=LOGINS),
+                  max_sessions_per_address=1_000_000)  # one address for every client
 
 
 def bare_app() -> web.Application:
@@ -54,9 +65,31 @@ def bare_app() -> web.Application:
 
     sio.on("connect", connect)
     app = web.Application()
-    app[SIO] = sio
+    app[ENGINEIO] = sio.eio
     sio.attach(app)
     return app
+
+
+def native_app() -> web.Application:
+    """The example's own factory, unchanged. It keeps its server to itself: python-engineio's
+    is the one whose ``handle_request`` ``sio.attach`` routed ``/socket.io/`` to."""
+    app = native.create_app(bench_policy())
+    app[ENGINEIO] = next(route.handler.__self__ for route in app.router.routes()
+                         if isinstance(getattr(route.handler, "__self__", None),
+                                       engineio.AsyncServer))
+    return app
+
+
+def app_of(module: str) -> web.Application:
+    """One of the two apps, as ``python -m`` serves it but for the policy."""
+    app = importlib.import_module(module).create_app(policy=bench_policy())
+    app[ENGINEIO] = app[shared.webapp.app.ENGINE].sio.eio
+    return app
+
+
+SERVERS = {"bare": bare_app, "native": native_app,
+           "legacy": lambda: app_of("legacy_authorization.app"),
+           "middleware": lambda: app_of("middleware_auth.app")}
 
 
 class LagProbe:
@@ -83,7 +116,7 @@ class LagProbe:
 
 async def stats(request: web.Request) -> web.Response:
     report = {"cpu_seconds": time.process_time(),
-              "sessions": len(request.app[SIO].eio.sockets)}
+              "sessions": len(request.app[ENGINEIO].sockets)}
     if request.query.get("trace") and not tracemalloc.is_tracing():
         tracemalloc.start()
     if request.query.get("gc"):
@@ -95,26 +128,17 @@ async def stats(request: web.Request) -> web.Response:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("server", choices=["bare", *APPS])
+    parser.add_argument("server", choices=SERVERS)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    if args.server == "bare":
-        app, access_log = bare_app(), {}  # aiohttp's own access log
-    else:
-        policy = Policy(TokenIssuer(secret_from_environment()),  # no throttle: see above
-                        hashing=HashingGate(in_flight=LOGINS, per_address=LOGINS,
-                                            per_account=LOGINS),
-                        max_sessions_per_address=1_000_000)  # one address for every client
-        app = importlib.import_module(APPS[args.server]).create_app(policy=policy)
-        app[SIO] = app[shared.webapp.app.ENGINE].sio
-        access_log = {"access_log_class": RedactingAccessLogger}  # as python -m serves it
+    app = SERVERS[args.server]()
     probe = LagProbe()
     app.router.add_get("/bench/lag", probe.report)
     app.router.add_get("/bench/stats", stats)
-
+    # every server logs each request the way the apps' python -m does: no credential in it
     web.run_app(app, host="127.0.0.1", port=args.port, print=None, shutdown_timeout=1,
-                **access_log)
+                access_log_class=RedactingAccessLogger)
 
 
 if __name__ == "__main__":

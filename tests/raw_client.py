@@ -29,7 +29,7 @@ async def raw_handshake(base: str, *, query: str = "", headers=None, auth: str |
                         namespace: str = "/", timeout: float = 5,
                         http: aiohttp.ClientSession | None = None, close: bool = True) -> RawAnswer:
     """``query`` is sent as is (percent-encoding included); ``auth`` is raw JSON text.
-    ``http``: a session to reuse (the benchmark's); ``close=False`` leaves the socket open."""
+    ``http``: a session to reuse; ``close=False`` leaves the socket open."""
     if http is None:
         client_timeout = aiohttp.ClientTimeout(total=timeout)
         async with aiohttp.ClientSession(timeout=client_timeout) as http:
@@ -75,30 +75,6 @@ def read_answer(packets: list[str], prefix: str) -> RawAnswer:
         if packet.startswith(f"44{prefix}"):
             return RawAnswer(200, connect_error=json.loads(packet[2 + len(prefix):]))
     return RawAnswer(200, body=SEPARATOR.join(packets))
-
-
-async def upgraded_handshake(base: str, *, query: str = "", http: aiohttp.ClientSession,
-                             timeout: float = 5) -> RawAnswer:
-    """As a browser's client connects: open over polling, upgrade to websocket (``2probe``,
-    ``3probe``, ``5``), then CONNECT, read the answer (and the welcome) and close."""
-    path = f"{base}/socket.io/?EIO=4&transport=polling" + (f"&{query}" if query else "")
-    async with http.get(URL(path, encoded=True)) as response:
-        body = await response.text()
-        if response.status != 200:
-            return RawAnswer(response.status, body=body)
-    sid = json.loads(body[1:])["sid"]
-    ws_url = URL(f"{base.replace('http', 'ws', 1)}/socket.io/?EIO=4&transport=websocket"
-                 f"&sid={sid}", encoded=True)
-    async with http.ws_connect(ws_url) as ws:
-        await ws.send_str("2probe")
-        if await ws.receive_str(timeout=timeout) != "3probe":
-            raise AssertionError("the server did not answer the websocket probe")
-        await ws.send_str("5")
-        await ws.send_str("40")
-        packets: list[str] = []
-        while not any(p.startswith(("44", '42["welcome"')) for p in packets):
-            packets.append(await ws.receive_str(timeout=timeout))
-    return read_answer(packets, "")
 
 
 class RawWebSocket:

@@ -7,8 +7,9 @@
   second). A failure fails the build: these tables say they come from real connections, so
   there is no stale copy to fall back to. Written once per mkdocs process: ``mkdocs serve``
   does not rerun them on every reload (their examples carry ports and clocks).
-- ``docs/generated/performance.md``: the last ``make bench`` run (``bench/results/latest.json``,
-  committed): its table, and the sentences that read it, from the same numbers.
+- ``docs/generated/performance-*.md``: the last ``make bench`` run (``bench/results/latest.json``,
+  committed), one file per part of the Performance page (``bench.report.sections``): its
+  tables, and the sentences that read them, from the same numbers.
 - ``docs/javascripts/mermaid.min.js``: copied from ``node_modules`` when npm installed it
   (``make docs`` does); without it the diagrams show as text, and the build still passes.
 """
@@ -44,7 +45,8 @@ def on_pre_build(config, **kwargs) -> None:
         asyncio.run(write_tables(GENERATED))
         _written_this_process = True
     report = json.loads((ROOT / "bench" / "results" / "latest.json").read_text())
-    write(GENERATED / "performance.md", performance(report))
+    for name, text in performance(report).items():
+        write(GENERATED / f"performance-{name}.md", text)
     source, target = (ROOT / path for path in MERMAID)
     if not source.is_file():
         if not target.is_file():
@@ -56,7 +58,7 @@ def on_pre_build(config, **kwargs) -> None:
 
 
 # ---- the Performance page: the run's tables, and the sentences that read them ------------------
-def performance(report: dict) -> str:
-    from bench.report import reading, render
+def performance(report: dict) -> dict[str, str]:
+    from bench.report import sections
 
-    return f"{render(report)}\n## What this run says\n\n{reading(report)}"
+    return sections(report)
