@@ -2,7 +2,8 @@
 // THE accept/refuse decision, ported from shared/policy/decision.py and shared/policy/tokens.py: the same
 // carriers, codes, token claims and log line, so the Node.js and Python servers agree on every
 // handshake (and accept each other's tokens when they share TOKEN_SECRET). Not ported: the
-// throttle and token revocation.
+// throttle and token revocation. Added: the session cookie as a carrier (sessionIn), which each
+// era's app reads from its own session store.
 const crypto = require("crypto");
 const path = require("path");
 const argon2 = require("argon2");
@@ -61,10 +62,7 @@ function credentialsIn(query, headers, auth) {
       ? tokenIn("authorization header", token.trim())
       : { carrier: "authorization header", problem: "not a Bearer token" });
   }
-  const cookieTokens = (headers.cookie || "").split(";")
-    .map((part) => partition(part, "="))
-    .filter(([name]) => name.trim() === "token")
-    .map(([, value]) => value.trim());
+  const cookieTokens = cookiesNamed(headers, "token");
   if (cookieTokens.length) {
     found.push(tokenIn("cookie", cookieTokens.length === 1 ? cookieTokens[0] : cookieTokens));
   }
@@ -79,6 +77,23 @@ function credentialsIn(query, headers, auth) {
   return found;
 }
 // --8<-- [end:carriers]
+
+/** The values of every cookie called `name` in a Cookie header, as sent. */
+function cookiesNamed(headers, name) {
+  return (headers.cookie || "").split(";")
+    .map((part) => partition(part, "="))
+    .filter(([found]) => found.trim() === name)
+    .map(([, value]) => value.trim());
+}
+
+// --8<-- [start:session]
+/** The session carrier: a session cookie was sent, and `session` is what the session store
+ * holds for it, or null (a bad signature, an unknown id, expired, logged out). Only the
+ * user's name is kept in a session; the role is looked up, as for a token. */
+function sessionIn(session) {
+  return { carrier: "session cookie", session: session && session.user ? session : null };
+}
+// --8<-- [end:session]
 
 function partition(text, separator) {  // Python's str.partition: split on the first one only
   const at = text.indexOf(separator);
@@ -142,15 +157,27 @@ function authorizeNamespace(identity, namespace) {
   return null;
 }
 
+/** The user called `name`, as Passport deserializes one: {username, role}, or null. */
+function userNamed(name) {
+  const user = typeof name === "string" ? USERS.get(name) : undefined;
+  return user ? { username: name, role: user.role } : null;
+}
+
 /** For POST /login: the identity behind a username and password, or a refusal. */
 function login(username, password) {
   return authenticate([{ carrier: "login", username, password }]);
 }
 
 function check(credential) {
+  if (credential.session !== undefined) return checkSession(credential.session);
   return credential.token !== undefined
     ? checkToken(credential.token)
     : checkPassword(credential.username, credential.password);
+}
+
+function checkSession(session) {
+  const user = session && USERS.get(session.user);
+  return user ? identity(session.user, user.role) : refusal("bad_credentials");
 }
 
 async function checkPassword(username, password) {
@@ -234,5 +261,6 @@ function refuse(code, carriers) {
 
 module.exports = {
   REFUSALS, TTL_SECONDS, MAX_CREDENTIAL_LENGTH,
-  credentialsIn, authenticate, authorizeNamespace, login, issue, verify,
+  credentialsIn, cookiesNamed, sessionIn, authenticate, authorizeNamespace, login, userNamed,
+  issue, verify,
 };

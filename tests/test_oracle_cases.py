@@ -27,7 +27,8 @@ def node_app():
 
     def app(era: str) -> NodeServer:
         if era not in running:
-            running[era] = NodeServer(APPS[era], env={"TOKEN_SECRET": TEST_SECRET.decode()})
+            running[era] = NodeServer(APPS[era], "--allow-origin", ORIGIN,
+                                      env={"TOKEN_SECRET": TEST_SECRET.decode()})
         return running[era]
 
     yield app
@@ -36,9 +37,11 @@ def node_app():
 
 
 async def node09(node: NodeServer, case: HandshakeCase, tokens, headers=None) -> Answer09:
-    """0.9 had no ``auth`` payload: its client sends only the query and the headers."""
+    """0.9 had no ``auth`` payload: its client sends only the query and the headers (and an
+    allowed page's Origin: the app's `origins` list refuses a handshake without one)."""
     return await connect09(node.url, query=urlencode(fill(case.query, tokens)),
-                           headers=CIMultiDict({**fill(case.headers, tokens), **(headers or {})}),
+                           headers=CIMultiDict({"Origin": ORIGIN, **fill(case.headers, tokens),
+                                                **(headers or {})}),
                            namespace=case.namespace)
 
 

@@ -5,6 +5,7 @@ and ``originals/policy.js`` deciding every row of the handshake spec as
 import json
 import logging
 import os
+import re
 import subprocess
 import urllib.error
 import urllib.request
@@ -112,16 +113,21 @@ def app(request):
         server.stop()
 
 
-def http(method: str, url: str, body: bytes | None = None) -> tuple[int, dict, str]:
+def http(method: str, url: str, body: bytes | None = None,
+         origin: str | None = None) -> tuple[int, dict, str]:
     """Status, headers and body text, whatever the status."""
-    request = urllib.request.Request(url, data=body, method=method,
-                                     headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json", **({"Origin": origin} if origin else {})}
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, dict(response.headers), response.read().decode()
     except urllib.error.HTTPError as error:
         with error:
             return error.code, dict(error.headers), error.read().decode()
+
+
+SESSION_COOKIE = re.compile(r"connect\.sid=s%3A[\w-]{32}\.[\w%]+; Path=/; Expires=[^;]+; "
+                            r"HttpOnly; SameSite=Lax")
 
 
 def login(url: str, username: str, password: str) -> tuple[int, dict, dict]:
@@ -144,8 +150,8 @@ def test_login_tokens_verify_in_python(app):
         assert (body["user"], body["role"], body["expires_in"]) == (user, role, 900)
         claims = issuer.verify(body["token"])
         assert (claims["sub"], claims["role"], claims["exp"] - claims["iat"]) == (user, role, 900)
-        assert headers["Set-Cookie"] == (f"token={body['token']}; HttpOnly; SameSite=Strict; "
-                                         "Path=/; Max-Age=900")
+        # a session: its signed id, never the token (tests/test_originals_sessions.py)
+        assert SESSION_COOKIE.fullmatch(headers["Set-Cookie"]), headers["Set-Cookie"]
     wrong = login(server.url, "alice", "looking-glass")
     assert status_and_body(wrong) == (401, {"error": "bad_credentials"})
     not_json = http("POST", f"{server.url}/login", b"not json")
@@ -159,9 +165,10 @@ def test_a_wrong_password_is_refused_in_each_era_s_own_words(app):
     era, server = app
     if era == "v0.9":  # the HTTP handshake: 403, the reason only in the server's log
         handshake = f"{server.url}/socket.io/1/?username=alice&password="
-        wrong = http("GET", f"{handshake}looking-glass")
+        # from the server's own page: with an `origins` list, 0.9 refuses a handshake without
+        wrong = http("GET", f"{handshake}looking-glass", origin=server.url)
         assert status_and_body(wrong) == (403, "handshake unauthorized")
-        status, _, body = http("GET", f"{handshake}wonderland")
+        status, _, body = http("GET", f"{handshake}wonderland", origin=server.url)
         assert status == 200
         assert body.endswith(":60:60:websocket,htmlfile,xhr-polling,jsonp-polling")
     else:  # Engine.IO opens, the Socket.IO CONNECT is refused with err.message and err.data
@@ -189,8 +196,8 @@ def from_origin(url: str, origin: str) -> tuple[int, str | None, str | None, str
 
 @pytest.mark.parametrize("era", list(APPS))
 def test_allow_origin_is_each_era_s_own_cors(era):
-    """--allow-origin: 0.9's `origins` setting refuses another page's handshake; 4.8's `cors`
-    option serves it, without Access-Control-Allow-Origin (only the browser stops it)."""
+    """--allow-origin: 0.9's `origins` setting refuses another page's handshake; so does 4.8's
+    `allowRequest` (its `cors` option alone would serve it, without Access-Control-Allow-Origin)."""
     page, elsewhere = "http://page.example", "http://elsewhere.example"
     server = NodeServer(APPS[era], "--allow-origin", page, env={"TOKEN_SECRET": SECRET})
     try:
@@ -198,10 +205,10 @@ def test_allow_origin_is_each_era_s_own_cors(era):
             handshake = f"{server.url}/socket.io/1/?t=0"
             assert from_origin(handshake, page) == (403, page, "true", "handshake unauthorized")
             assert from_origin(handshake, elsewhere) == (403, None, None, "handshake bad origin")
-        else:  # Engine.IO opens; the middleware decides later, on CONNECT
+        else:  # Engine.IO opens for the page; the middleware decides later, on CONNECT
             handshake = f"{server.url}/socket.io/?EIO=4&transport=polling"
             assert from_origin(handshake, page)[:3] == (200, page, "true")
-            assert from_origin(handshake, elsewhere)[:3] == (200, None, "true")
+            assert from_origin(handshake, elsewhere)[:3] == (403, None, "true")
     finally:
         server.stop()
 

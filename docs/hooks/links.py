@@ -73,6 +73,7 @@ OFFICIAL_DOCS = {  # page -> the official documentation it builds on
     "reference/performance.md": [PERFORMANCE, PY_SERVER],
     "reference/scaling.md": [MULTIPLE_NODES, PY_SERVER],
     "native.md": [PY_SERVER, PY_API, FLASK_SOCKETIO, MIDDLEWARES],
+    "nodejs.md": [MIDDLEWARES, SERVER_OPTIONS, CORS, CLIENT_OPTIONS, CLIENT_SOCKET],
     "faq.md": [MIGRATING_FROM_09, MIDDLEWARES, CLIENT_OPTIONS, CLIENT_SOCKET, PY_SERVER],
 }
 DEFAULT_DOCS = [MIDDLEWARES, MIGRATING_FROM_09, PY_SERVER, PY_API]  # a page not listed yet

@@ -2,14 +2,23 @@
 // User code, 1.0+ style: the middlewares an app author hands to io.use(…)
 // (middleware_auth/auth.py).
 const policy = require("../policy");
+const sessions = require("./session");
 
 // --8<-- [start:authorize]
 async function authenticate(socket, next) {
   // Runs once per namespace connection attempt, when the client's CONNECT arrives.
-  const { handshake } = socket;
-  // handshake.query keeps the last value of a repeated name (0.9's was an array of them all)
-  const presented = policy.credentialsIn(handshake.query, handshake.headers, handshake.auth);
-  const verdict = await policy.authenticate(presented, { client: handshake.address });
+  const { handshake, request } = socket;
+  let verdict;
+  try {
+    // handshake.query keeps the last value of a repeated name (0.9's was an array of them all)
+    const presented = policy.credentialsIn(handshake.query, handshake.headers, handshake.auth);
+    // request.session: what io.engine.use(session) read for the first HTTP request
+    if (sessions.sent(handshake.headers)) presented.push(policy.sessionIn(request.session));
+    verdict = await policy.authenticate(presented, { client: handshake.address });
+  } catch (err) {  // a throw here would end the Node process: refuse instead
+    console.error("authentication failed with an error:", err);
+    verdict = { code: "authorization_error", message: policy.REFUSALS.authorization_error };
+  }
   if (verdict.code) {
     const err = new Error(verdict.message);  // the client's connect_error: err.message
     err.data = { code: verdict.code };  // ... and err.data

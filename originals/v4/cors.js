@@ -1,8 +1,8 @@
 "use strict";
 // The CORS headers of a handshake answer, on the real servers: 0.9.19 (its default `origins`,
 // '*:*') allows every Origin with credentials, and refuses the others when `origins` is set; 4.8
-// sends CORS headers only when its `cors` option says so, as originals/v4/app.js configures it
-// for --allow-origin, and serves the handshake whatever the Origin.
+// sends CORS headers only when its `cors` option says so, and serves the handshake and opens a
+// WebSocket whatever the Origin, unless an `allowRequest` checks it, as originals/v4/app.js does.
 //   node originals/v4/cors.js   (the output is cors.out.txt)
 const http = require("http");
 const path = require("path");
@@ -39,11 +39,32 @@ function handshake(port, handshakePath, origin) {
   });
 }
 
+/** A WebSocket opened directly (no polling first) from a page of `origin`: 101, or refused. */
+function websocket(port, origin) {
+  return new Promise((resolve) => {
+    const request = http.get({ host: "127.0.0.1", port, path: "/socket.io/?EIO=4&transport=websocket",
+      headers: { Origin: origin, Connection: "Upgrade", Upgrade: "websocket",
+        "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==" } });
+    request.on("upgrade", (res, socket) => {
+      socket.destroy();
+      resolve(`WebSocket ${res.statusCode} ${res.statusMessage}`);
+    });
+    request.on("response", (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk) => (body += chunk));
+      res.on("end", () => resolve(`WebSocket refused: HTTP ${res.statusCode} ${JSON.stringify(body)}`));
+    });
+  });
+}
+
 async function show(label, attach, handshakePath) {
   const served = await serve(attach);
   console.log(`-- ${label}`);
   for (const origin of ORIGINS) {
-    console.log(`Origin ${origin}: ${await handshake(served.port, handshakePath, origin)}`);
+    let line = `Origin ${origin}: ${await handshake(served.port, handshakePath, origin)}`;
+    if (handshakePath === PATH_4) line += `; ${await websocket(served.port, origin)}`;
+    console.log(line);
   }
   served.close();
 }
@@ -65,6 +86,13 @@ async function main() {
       // --8<-- [start:cors]
       cors: { origin: ["http://page.example"], credentials: true },
       // --8<-- [end:cors]
+    }), PATH_4);
+  await show("socket.io 4.8, the same cors and an allowRequest that checks Origin",
+    (server) => new Server(server, {
+      cors: { origin: ["http://page.example"], credentials: true },
+      // --8<-- [start:allow-request]
+      allowRequest: (req, callback) => callback(null, req.headers.origin === "http://page.example"),
+      // --8<-- [end:allow-request]
     }), PATH_4);
 }
 
