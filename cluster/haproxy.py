@@ -26,6 +26,7 @@ from string import Template
 log = logging.getLogger("handshake.haproxy")
 TEMPLATE = Path(__file__).with_name("haproxy.cfg.template")
 BACKEND = "nodes"
+STICKINESS = ("stick-table ", "stick ")  # the template's lines that keep a session on its node
 
 
 def executable() -> str | None:
@@ -34,15 +35,21 @@ def executable() -> str | None:
 
 
 def render(*, host: str, port: int, nodes: Sequence[str], stats_socket: Path | str,
-           tls_port: int | None = None, certificate: Path | str | None = None) -> str:
+           tls_port: int | None = None, certificate: Path | str | None = None,
+           sticky: bool = True) -> str:
     """The template with its placeholders filled in; ``nodes`` are ``unix@PATH`` (or
-    ``host:port``) strings; with ``tls_port``, https there with ``certificate`` (cert + key)."""
+    ``host:port``) strings; with ``tls_port``, https there with ``certificate`` (cert + key).
+    ``sticky=False`` leaves out the stick lines: a test shows what goes wrong then."""
     binds = [f"    bind {host}:{port}"]
     if tls_port is not None:
         binds.append(f"    bind {host}:{tls_port} ssl crt {certificate}")
     servers = "\n".join(f"    server node{n} {node}" for n, node in enumerate(nodes, 1))
-    return Template(TEMPLATE.read_text()).substitute(
+    config = Template(TEMPLATE.read_text()).substitute(
         binds="\n".join(binds), host=host, stats_socket=stats_socket, servers=servers)
+    if sticky:
+        return config
+    return "".join(line for line in config.splitlines(keepends=True)
+                   if not line.lstrip().startswith(STICKINESS))
 
 
 def self_signed_certificate(folder: Path, host: str) -> tuple[Path, Path]:
@@ -70,12 +77,13 @@ def self_signed_certificate(folder: Path, host: str) -> tuple[Path, Path]:
 
 class HAProxy:
     """One haproxy process balancing ``nodes`` on ``host:port``; ``stop()`` ends it and
-    removes its folder. ``output``: where its log goes (a file, or None for this stderr)."""
+    removes its folder. ``output``: where its log goes (a file, or None for this stderr);
+    ``sticky=False``: plain round robin, every request to the next node."""
 
     def __init__(self, *, port: int, nodes: Sequence[str], host: str = "127.0.0.1",
-                 output=None, tls_port: int | None = None):
+                 output=None, tls_port: int | None = None, sticky: bool = True):
         self.host, self.port, self.nodes, self.output = host, port, list(nodes), output
-        self.tls_port = tls_port
+        self.tls_port, self.sticky = tls_port, sticky
         self.folder: Path | None = None
         self.certificate: Path | None = None  # with a TLS port: the one HAProxy serves
         self.process: subprocess.Popen | None = None
@@ -107,7 +115,7 @@ class HAProxy:
         config = self.folder / "haproxy.cfg"
         config.write_text(render(host=self.host, port=self.port, nodes=self.nodes,
                                  stats_socket=self.stats_socket, tls_port=self.tls_port,
-                                 certificate=bundle))
+                                 certificate=bundle, sticky=self.sticky))
         self.process = subprocess.Popen([binary, "-f", str(config), "-db"],
                                         stdout=self.output, stderr=self.output)
         deadline = time.monotonic() + timeout

@@ -14,8 +14,9 @@ const MAX_BODY = "4kb";  // what the body parsers accept: a login needs far less
 const SESSION_SECRET = process.env.SESSION_SECRET || crypto.randomBytes(32).toString("hex");
 
 /** --host 127.0.0.1 --port PORT (0: any free port) --allow-origin ORIGIN (repeatable)
- * --session-ttl SECONDS (how long a session lasts; tests make it short). */
-function parseArgs(defaultPort) {
+ * --session-ttl SECONDS (how long a session lasts; tests make it short), and `more`: an app's
+ * own options, as util.parseArgs takes them (the 4.8 app's --redis URL), returned by name. */
+function parseArgs(defaultPort, more = {}) {
   try {
     const { values } = util.parseArgs({
       options: {
@@ -23,6 +24,7 @@ function parseArgs(defaultPort) {
         port: { type: "string", default: String(defaultPort) },
         "allow-origin": { type: "string", multiple: true, default: [] },
         "session-ttl": { type: "string", default: String(policy.TTL_SECONDS) },
+        ...more,
       },
     });
     const port = Number(values.port);
@@ -32,11 +34,13 @@ function parseArgs(defaultPort) {
       throw new Error(`bad --session-ttl ${values["session-ttl"]}`);
     }
     const allowOrigins = values["allow-origin"].map(originOf);
-    return { host: values.host, port, allowOrigins, sessionTtl };
+    const own = Object.fromEntries(Object.keys(more).map((name) => [name, values[name]]));
+    return { ...own, host: values.host, port, allowOrigins, sessionTtl };
   } catch (err) {
     console.error(`${err.message}\nusage: node ${path.relative(process.cwd(), process.argv[1])}`
       + ` [--host 127.0.0.1] [--port ${defaultPort}] [--allow-origin ORIGIN]...`
-      + " [--session-ttl SECONDS]");
+      + " [--session-ttl SECONDS]"
+      + Object.keys(more).map((name) => ` [--${name} VALUE]`).join(""));
     process.exit(2);
   }
 }

@@ -1,21 +1,31 @@
 "use strict";
 // The demo app on real Socket.IO 4.8 and express 4 (middleware_auth/app.py): the page,
 // POST /login (a session, and a token in the body), POST /logout, and every namespace
-// connection authorized by io.use(…) middlewares.
+// connection authorized by io.use(…) middlewares. With --redis, one node of several behind
+// HAProxy (cluster.js), with SESSION_SECRET and TOKEN_SECRET shared by every node.
 //   node originals/v4/app.js [--host 127.0.0.1] [--port 8094] [--allow-origin ORIGIN]...
-//                            [--session-ttl SECONDS]
+//                            [--session-ttl SECONDS] [--redis redis://HOST:PORT/DB]
 const http = require("http");
 const path = require("path");
 const express = require("express");
 const { Server } = require("socket.io");
 const shared = require("../http");
 const auth = require("./auth");
+const cluster = require("./cluster");
 const sessions = require("./session");
 
-const args = shared.parseArgs(8094);
+const args = shared.parseArgs(8094, { redis: { type: "string" } });
+const problem = args.redis && cluster.problemWith(args.redis);
+if (problem) {
+  console.error(problem);
+  process.exit(2);
+}
+// --8<-- [start:redis]
+const nodes = args.redis ? cluster.connect(args.redis) : null;  // what the nodes share
+const sessionMiddleware = sessions.middleware(args.sessionTtl, nodes?.store);
+// --8<-- [end:redis]
 let origins = [];  // the page origins, known once the server listens
 const app = express();
-const sessionMiddleware = sessions.middleware(args.sessionTtl);
 app.use(shared.refuseForeignOrigins(() => origins));
 app.use(sessionMiddleware);
 app.use(express.json({ limit: shared.MAX_BODY }));
@@ -28,6 +38,7 @@ const io = new Server(server, {
   // CORS does not apply to WebSocket: any page could open one with the user's cookie. This
   // runs on every new Engine.IO connection, polling or WebSocket (403 "Forbidden" if false).
   allowRequest: (req, callback) => callback(null, shared.originAllowed(req.headers, origins)),
+  ...nodes?.serverOptions,  // with --redis: the Redis adapter and the "io" cookie (cluster.js)
 });
 // --8<-- [end:cors]
 // --8<-- [start:engine-use]
@@ -105,6 +116,10 @@ io.on("connection", (socket) => {
 });
 // --8<-- [end:visit]
 
-shared.listen(server, args, () => {
+// With --redis, listen once Redis answers: a node that cannot read sessions takes no request.
+Promise.resolve(nodes?.ready).then(() => shared.listen(server, args, () => {
   origins = shared.pageOrigins(server, args.allowOrigins);
+}), (err) => {  // node-redis gave up connecting
+  console.error(`redis: ${err.message}`);
+  process.exit(1);
 });

@@ -8,9 +8,9 @@ const shared = require("../http");
 const KEY = "connect.sid";
 
 // --8<-- [start:middleware]
-function middleware(ttlSeconds) {
+function middleware(ttlSeconds, store = new expressSession.MemoryStore()) {
   return expressSession({
-    store: new expressSession.MemoryStore(), secret: shared.SESSION_SECRET, name: KEY,
+    store, secret: shared.SESSION_SECRET, name: KEY,  // store: Redis's with --redis (cluster.js)
     resave: false, saveUninitialized: false,  // a session exists once someone logged in
     cookie: { httpOnly: true, sameSite: "lax", maxAge: ttlSeconds * 1000 },
   });
