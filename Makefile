@@ -34,6 +34,22 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
+# The library's range, tested at its floors too: a second venv with the lock's versions but
+# python-socketio, python-engineio and aiohttp (its extra) at pyproject.toml's lower bounds.
+# `pip check` then proves that the library's ranges, and every other package's, accept them.
+FLOORS_VENV := .venv-floors
+FLOORS_STAMP := $(FLOORS_VENV)/.installed
+FLOORS = $(shell $(PYTHON) -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+    print(*(r.split(",")[0].replace(">=", "==") for r in p["dependencies"] + p["optional-dependencies"]["aiohttp"]))')
+$(FLOORS_STAMP): pyproject.toml requirements.lock
+	test -x $(FLOORS_VENV)/bin/python || $(PYTHON) -m venv $(FLOORS_VENV)
+	$(FLOORS_VENV)/bin/pip install --quiet --upgrade pip
+	$(FLOORS_VENV)/bin/pip install --quiet -r requirements.lock
+	$(FLOORS_VENV)/bin/pip install --quiet $(FLOORS)
+	$(FLOORS_VENV)/bin/pip install --quiet --no-deps -e .
+	$(FLOORS_VENV)/bin/pip check
+	touch $@
+
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
@@ -126,8 +142,16 @@ demo-node4: originals ## The JavaScript original on real Socket.IO 4.8, on :8094
 	node originals/v4/app.js --host $(HOST) --port 8094
 
 # ---- check --------------------------------------------------------------------------------
-test: install browser redis haproxy lint docs ## Run everything: lint, docs, the parity suite, engine and browser tests
+test: install browser redis haproxy lint docs test-floors ## Run everything: lint, docs, the library at its floors, the parity suite, engine and browser tests
 	$(BIN)/pytest
+
+# The tests that exercise the library itself, which test-floors runs at its dependencies' floors
+LIBRARY_TESTS := tests/test_legacy_authorization.py tests/test_middleware_auth.py \
+    tests/test_timeouts.py tests/test_parity.py tests/test_package.py tests/test_idle_sessions.py \
+    tests/test_load.py tests/test_oracle_behaviours.py tests/test_fastapi_example.py
+
+test-floors: $(FLOORS_STAMP) $(ORIGINALS_STAMPS) ## The library's tests at the floors of its range, in .venv-floors
+	$(FLOORS_VENV)/bin/pytest -p no:cacheprovider $(LIBRARY_TESTS)
 
 bench: install ## Each style's server CPU and memory against python-socketio's own pattern and bare (QUICK=1: a few minutes)
 	$(BIN)/python -m bench.run $(if $(QUICK),--quick,)
@@ -149,6 +173,6 @@ diff: ## What a migration changes: the two implementations side by side
 	@diff -ru --exclude=__pycache__ legacy_authorization middleware_auth; test $$? -le 1  # 1: they differ
 
 clean: ## Remove what the build made
-	rm -rf $(VENV) node_modules site artifacts .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(FLOORS_VENV) node_modules site artifacts .pytest_cache .ruff_cache
 
-.PHONY: help install originals demo-node09 demo-node4 browser redis haproxy demo-cluster bench fuzz docs docs-serve demo demo-legacy demo-middleware test lint diff clean
+.PHONY: help install originals demo-node09 demo-node4 browser redis haproxy demo-cluster bench fuzz docs docs-serve demo demo-legacy demo-middleware test test-floors lint diff clean

@@ -1,9 +1,10 @@
 """``Engine``, the base both engines build on."""
 
-from typing import Generic, TypeVar
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import socketio
-from aiohttp import web
 
 from socketio_handshake_auth.integration import (
     ConnectHooks,
@@ -11,13 +12,11 @@ from socketio_handshake_auth.integration import (
     refuse_undecodable_packets,
     refuse_unknown_namespaces,
 )
-from socketio_handshake_auth.refusals import (
-    MAX_PACKET_BYTES,
-    AsgiRefusals,
-    guarded,
-    refuse_jsonp_asgi,
-)
+from socketio_handshake_auth.refusals import MAX_PACKET_BYTES, AsgiRefusals, refuse_jsonp_asgi
 from socketio_handshake_auth.sockets import Namespace, Socket
+
+if TYPE_CHECKING:  # aiohttp is the optional extra; attach() imports it when called
+    from aiohttp import web
 
 NamespaceT = TypeVar("NamespaceT", bound=Namespace)
 
@@ -70,7 +69,10 @@ class Engine(Generic[NamespaceT]):
     def attach(self, app: web.Application) -> None:
         """Serve on an aiohttp app (instead of ``sio.attach(app)``): the routes
         python-engineio's own ``attach`` adds, with its handler ``guarded``. The app's
-        middlewares run before it, as for any route."""
+        middlewares run before it, as for any route. Needs the ``aiohttp`` extra: without
+        aiohttp, an ImportError that names it."""
+        from socketio_handshake_auth.aiohttp_guard import guarded
+
         handle_request = guarded(self.sio.eio.handle_request, self.jsonp)
         app.router.add_get(self.path, handle_request)
         app.router.add_post(self.path, handle_request)

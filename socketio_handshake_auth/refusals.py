@@ -1,12 +1,11 @@
 """What the engines answer over HTTP instead of python-engineio: 0.9's handshake refusals and
 the session cap's 429 (``HttpRefusal``), JSONP refused, an oversized polling post refused at
-once; under aiohttp (``guarded``) and under ASGI (``AsgiRefusals``, ``refuse_jsonp_asgi``)."""
+once; under ASGI here (``AsgiRefusals``, ``refuse_jsonp_asgi``), under aiohttp in
+``aiohttp_guard`` (``guarded``), which only an app served on aiohttp imports."""
 
 import logging
 from dataclasses import dataclass
 from urllib.parse import parse_qs
-
-from aiohttp import web
 
 log = logging.getLogger("handshake.engine")
 
@@ -31,49 +30,17 @@ class HttpRefusal:
         return [("Content-Type", "text/plain"), *cors]  # 0.9's, without a charset
 
 
-REFUSAL = web.RequestKey("refusal", HttpRefusal)
-ASGI_REFUSAL = "socketio_handshake_auth.refusal"  # the same, in an ASGI scope
+ASGI_REFUSAL = "socketio_handshake_auth.refusal"  # kept in the ASGI scope for AsgiRefusals
 
 
 def refuse_with(environ: dict, refusal: HttpRefusal) -> None:
     """Answer this handshake with ``refusal`` (its connect handler then returns False)."""
-    if "aiohttp.request" in environ:
+    if "aiohttp.request" in environ:  # served by aiohttp, so aiohttp is there to import
+        from socketio_handshake_auth.aiohttp_guard import REFUSAL
+
         environ["aiohttp.request"][REFUSAL] = refusal
     else:
         environ["asgi.scope"][ASGI_REFUSAL] = refusal
-
-
-def guarded(handle_request, jsonp: bool):
-    """python-engineio's aiohttp handler, behind what every request to its path must pass
-    (a wrapper of that one route: the app's other routes are not the engine's business).
-
-    - JSONP polling (``?j=``) gets 400, unless ``jsonp``. A JSONP answer is a script, and a
-      ``<script>`` tag on any page, same site or not, sends the user's cookie and no
-      ``Origin``: that page would read the session id and drive an authenticated session.
-      Engine.IO clients use it only for browsers without CORS (IE 9).
-    - A polling POST over MAX_PACKET_BYTES gets 413 at once. python-engineio would answer it
-      only after closing the session, which waits for a long-poll that may never come.
-    - A handshake refused with an ``HttpRefusal`` gets that answer.
-    """
-
-    async def guard(request: web.Request) -> web.StreamResponse:
-        if not jsonp and asks_for_jsonp(request.query_string):
-            log.info("JSONP polling refused", extra={"refusal": "jsonp_disabled"})
-            return web.Response(status=400, text="JSONP polling is disabled")
-        if (request.content_length or 0) > MAX_PACKET_BYTES:
-            log.info("oversized packet refused (%d bytes)", request.content_length)
-            return web.Response(status=413, text="payload too large")
-        response = await handle_request(request)
-        # python-engineio refuses a handshake with 400 or 401; only then can there be an
-        # HttpRefusal (a missing key costs aiohttp's request an exception, on every request)
-        refusal = request.get(REFUSAL) if response.status >= 400 else None
-        if refusal is None:
-            return response
-        # bytes, so that aiohttp adds no charset to the Content-Type 0.9 sent
-        return web.Response(status=refusal.status, body=refusal.body.encode(),
-                            headers=refusal.headers)
-
-    return guard
 
 
 def asks_for_jsonp(query_string: str) -> bool:
@@ -83,7 +50,7 @@ def asks_for_jsonp(query_string: str) -> bool:
 
 
 class AsgiRefusals:
-    """``guarded``'s last rule for ASGI: wraps ``socketio.ASGIApp``."""
+    """``aiohttp_guard.guarded``'s last rule for ASGI: wraps ``socketio.ASGIApp``."""
 
     def __init__(self, app):
         self.app = app
@@ -106,7 +73,7 @@ class AsgiRefusals:
 
 
 def refuse_jsonp_asgi(app, path: str):
-    """``guarded``'s JSONP rule for ASGI."""
+    """``aiohttp_guard.guarded``'s JSONP rule for ASGI."""
 
     async def refuse_jsonp(scope, receive, send):
         query = scope.get("query_string", b"").decode("latin-1")

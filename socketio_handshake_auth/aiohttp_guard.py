@@ -1,0 +1,51 @@
+"""``guarded``: the engines' HTTP refusals under aiohttp, which ``Engine.attach(app)`` serves.
+The only module that imports aiohttp, installed with the ``aiohttp`` extra; under ASGI
+(``refusals.AsgiRefusals``) nothing imports it."""
+
+import logging
+
+try:
+    from aiohttp import web
+except ModuleNotFoundError as missing:  # served under ASGI, installed without the extra
+    raise ImportError("serving on aiohttp (Engine.attach) needs aiohttp: "
+                      "pip install 'socketio-handshake-auth[aiohttp]'",
+                      name=missing.name) from missing
+
+from socketio_handshake_auth.refusals import MAX_PACKET_BYTES, HttpRefusal, asks_for_jsonp
+
+log = logging.getLogger("handshake.engine")
+
+REFUSAL = web.RequestKey("refusal", HttpRefusal)  # what ``refuse_with`` keeps on the request
+
+
+def guarded(handle_request, jsonp: bool):
+    """python-engineio's aiohttp handler, behind what every request to its path must pass
+    (a wrapper of that one route: the app's other routes are not the engine's business).
+
+    - JSONP polling (``?j=``) gets 400, unless ``jsonp``. A JSONP answer is a script, and a
+      ``<script>`` tag on any page, same site or not, sends the user's cookie and no
+      ``Origin``: that page would read the session id and drive an authenticated session.
+      Engine.IO clients use it only for browsers without CORS (IE 9).
+    - A polling POST over MAX_PACKET_BYTES gets 413 at once. python-engineio would answer it
+      only after closing the session, which waits for a long-poll that may never come.
+    - A handshake refused with an ``HttpRefusal`` gets that answer.
+    """
+
+    async def guard(request: web.Request) -> web.StreamResponse:
+        if not jsonp and asks_for_jsonp(request.query_string):
+            log.info("JSONP polling refused", extra={"refusal": "jsonp_disabled"})
+            return web.Response(status=400, text="JSONP polling is disabled")
+        if (request.content_length or 0) > MAX_PACKET_BYTES:
+            log.info("oversized packet refused (%d bytes)", request.content_length)
+            return web.Response(status=413, text="payload too large")
+        response = await handle_request(request)
+        # python-engineio refuses a handshake with 400 or 401; only then can there be an
+        # HttpRefusal (a missing key costs aiohttp's request an exception, on every request)
+        refusal = request.get(REFUSAL) if response.status >= 400 else None
+        if refusal is None:
+            return response
+        # bytes, so that aiohttp adds no charset to the Content-Type 0.9 sent
+        return web.Response(status=refusal.status, body=refusal.body.encode(),
+                            headers=refusal.headers)
+
+    return guard
