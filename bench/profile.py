@@ -6,7 +6,8 @@ except the event loop itself and logging, which are shown apart.
 Apart from those parts, which add up to the whole, the samples also say what each well-kept
 library the code calls costs, everything it calls in turn included (``CALLS``): PyJWT's
 ``jwt.decode``, ``asyncio.timeout``, ``parse_qsl`` / ``parse_qs``, and aiohttp's middleware
-chain, which the origin guard is in."""
+chain, which the origin guard is in. And, for the part the library's own code takes, which of
+its functions takes it (``functions``)."""
 
 import asyncio
 import collections
@@ -19,15 +20,22 @@ import tempfile
 from pathlib import Path
 
 LOGGING = "logging (the same lines for every server)"
-CATEGORIES = {  # the first part of a frame's file path that names its package -> category
+ENGINES = "socketio_handshake_auth/"  # the library: its part is also shown by function
+SESSION = "the login session (aiohttp-session)"
+CATEGORIES = {  # a part of a frame (its file's path, or its class) -> category; first match
     "shared/webapp/access_log.py": LOGGING,  # every server's access log: the same lines
     "shared/webapp/redaction.py": LOGGING,
-    "socketio_handshake_auth/": "the engines (socketio_handshake_auth)",
+    ENGINES: "the engines (socketio_handshake_auth)",
+    # the apps' authorization functions read the login session; the native pattern has none
+    # (session_store.py's cookie parsing, which every carrier uses, stays the policy's)
+    "site-packages/aiohttp_session/": SESSION,
+    "SessionStore.": SESSION,
+    "MemoryStorage.": SESSION,
     "shared/policy/": "the policy: token check, carriers",
     "shared/webapp/": "the web app: origin guard, headers, live sessions",
     "legacy_authorization/": "the app's own code",
     "middleware_auth/": "the app's own code",
-    "bench/": "the app's own code",  # the bare server's connect handler
+    "bench/": "the app's own code",  # bare's connect handler, bench/library.py's listeners
     "examples/native/": "the app's own code",
     "site-packages/jwt/": "PyJWT: the token's signature and claims",
     "site-packages/aiohttp/": "aiohttp: HTTP and websocket",
@@ -91,25 +99,36 @@ CALLS = {  # what a handshake spends in each well-kept library call, whatever it
 }
 
 
-def category(frames: list[str]) -> str:
-    """``frames``: outermost first, as py-spy writes them: ``function (path:line)``."""
+def charged(frames: list[str]) -> tuple[str, str | None]:
+    """The category a sample is charged to, and the frame that decided it (None for the
+    event loop). ``frames``: outermost first, as py-spy writes them: ``function (path:line)``."""
     for frame in reversed(frames):
         if frame.startswith(ENTRY):
             continue
         if "/logging/" in frame:
-            return LOGGING
+            return LOGGING, frame
         for marker, name in CATEGORIES.items():
             if marker in frame:
-                return name
-    return LOOP
+                return name, frame
+    return LOOP, None
+
+
+def function_of(frame: str) -> str:
+    """``run_middlewares (/w/socketio_handshake_auth/middleware.py:120)``:
+    ``run_middlewares (middleware.py)``, whatever line the sample was on."""
+    name, _, where = frame.partition(" (")
+    return f"{name} ({where.rpartition(':')[0].rpartition('/')[2]})"
 
 
 def shares(raw: Path) -> dict:
     """From py-spy's ``--format raw`` output (one ``frame;frame;... count`` line per distinct
     stack), idle time left out: ``parts``, the share of samples each category takes (they add
-    up to 1); ``calls``, the share inside each of ``CALLS``; ``samples``, how many."""
+    up to 1); ``calls``, the share inside each of ``CALLS``; ``functions``, the share each
+    function of the library's own code is charged (they add up to the engines' part);
+    ``samples``, how many."""
     parts: collections.Counter[str] = collections.Counter()
     calls: collections.Counter[str] = collections.Counter()
+    functions: collections.Counter[str] = collections.Counter()
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         frames = stack.split(";")
@@ -117,12 +136,17 @@ def shares(raw: Path) -> dict:
             continue
         if any(frame.startswith(BENCH) and "bench/serve.py" in frame for frame in frames):
             continue  # not a handshake's work
-        parts[category(frames)] += int(count)
+        part, frame = charged(frames)
+        parts[part] += int(count)
+        if frame is not None and ENGINES in frame:
+            functions[function_of(frame)] += int(count)
         for name, inside in CALLS.items():
             calls[name] += int(count) if inside(frames) else 0
     total = sum(parts.values())
     return {"parts": {name: count / total for name, count in parts.most_common()},
-            "calls": {name: calls[name] / total for name in CALLS}, "samples": total}
+            "calls": {name: calls[name] / total for name in CALLS},
+            "functions": {name: count / total for name, count in functions.most_common()},
+            "samples": total}
 
 
 async def profile(server, load) -> dict:

@@ -1,14 +1,16 @@
-"""``make bench``: what each authorization style costs the server, against python-socketio's
-own pattern doing the same checks, and against bare python-socketio, measured side by side.
+"""``make bench``: what the library costs the server over python-socketio's own pattern doing
+the same checks, what the demo apps' extra defences add, and what authorization costs over
+bare python-socketio, measured side by side.
 
 Every server runs in its own process, all of them on core 0; the client (bench.client, the
 same raw Engine.IO client for every server) runs here, on core 1, so that a server's CPU time
 is its own. The servers are measured in interleaved rounds: every round runs every scenario on
 every server, in a shuffled order, so that a slow moment of the machine hits all of them alike;
-the headline is each style's CPU per handshake divided by the native pattern's of the same
-round, the median over the rounds. Writes bench/results/latest.json; bench.report renders it.
+the headline is the library's CPU per handshake (``LegacyServer``, ``MiddlewareServer``)
+divided by the native pattern's of the same round, the median over the rounds. Writes
+bench/results/latest.json; bench.report renders it.
 
-``python -m bench.run --quick`` takes about five minutes; the full run about ten.
+``python -m bench.run --quick`` takes about six minutes; the full run about fifteen.
 """
 
 import argparse
@@ -33,7 +35,7 @@ import aiohttp
 from bench.client import ACCEPTED, REFUSED, polling_handshake, upgraded_handshake
 from bench.profile import profile
 from bench.report import chart, render
-from bench.scenarios import NODE, PROFILED, SCENARIOS, SERVERS, TARGETS
+from bench.scenarios import APPS, NODE, PROFILED, SCENARIOS, SERVERS, TARGETS
 from shared.policy.tokens import TokenIssuer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -332,7 +334,7 @@ async def run(rounds: int, count: int, sockets: int, batches: int, logs: Path) -
     finally:
         for server in servers.values():
             server.stop()
-    for kind in ("legacy", "middleware"):  # on a fresh server: the logins' lag, nothing else's
+    for kind in APPS:  # on a fresh server: the logins' lag, nothing else's
         server = Server(kind, env, logs / f"{kind}-logins.log")
         try:
             await server.ready()

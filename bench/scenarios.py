@@ -1,10 +1,12 @@
 """What the bench measures: its servers, its scenarios and its targets (``bench.run`` measures
 them; ``bench.report`` checks and renders them)."""
 
-# bench/serve.py: bare python-socketio (no decision), python-socketio's own pattern with the
-# policy (examples/native), the two apps on LegacyServer and MiddlewareServer
-SERVERS = ("bare", "native", "legacy", "middleware")
-STYLES = {"legacy": "0.9 style", "middleware": "1.0+ style"}  # the library's servers
+# bench/serve.py: bare python-socketio (no decision); python-socketio's own pattern with the
+# policy (examples/native); the library doing what that pattern does and nothing more
+# (bench/library.py); the two demo apps, with their web app's extra defences
+LIBRARY = {"legacy": "LegacyServer", "middleware": "MiddlewareServer"}
+APPS = {"legacy-app": "0.9 demo app", "middleware-app": "1.0+ demo app"}
+SERVERS = ("bare", "native", *LIBRARY, *APPS)
 # Real Socket.IO 4.8 on Node.js with an io.use() doing the same HS256 check (bench/node,
 # which bench/run.py installs from npm when Node.js is there): a reference, another runtime.
 NODE = "node (reference)"
@@ -21,16 +23,17 @@ PROFILED = "polling"  # the scenario bench.profile samples
 
 # --8<-- [start:targets]
 TARGETS = {
-    # each style's CPU per accepted handshake over the native pattern's, same round
+    # LegacyServer's and MiddlewareServer's CPU per accepted handshake over the native
+    # pattern's, same round and scenario
     "native_cpu_ratio_max": 1.10,
-    # a 0.9 refusal's CPU over bare's accepted polling handshake, same round
+    # the 0.9 demo app's refusal: its CPU over bare's accepted polling handshake, same round
     "refusal_to_bare_accept_max": 0.5,
-    # bytes per open socket over bare's
+    # each demo app's bytes per open socket over bare's
     "socket_memory_ratio_max": 1.25,
-    # resident memory after the first batch of handshakes: what the further batches add,
-    # beyond what bare's add; Python's allocator takes memory in 1 MiB arenas
+    # each demo app's resident memory after the first batch of handshakes: what the further
+    # batches add, beyond what bare's add; Python's allocator takes memory in 1 MiB arenas
     "settled_growth_max_bytes": 1024 * 1024,
-    # the worst event-loop lag while 50 password logins hash at once
+    # each demo app's worst event-loop lag while 50 password logins hash at once
     "login_lag_max_ms": 20.0,
 }
 # --8<-- [end:targets]

@@ -3,17 +3,19 @@
 Servers: ``bare`` (python-socketio with no authorization at all: the floor), ``native``
 (python-socketio's own pattern: the policy in a ``connect`` handler that raises
 ``ConnectionRefusedError``, ``examples/native/aiohttp_app.py`` as it is), ``legacy`` and
-``middleware`` (the two apps, on ``LegacyServer`` and ``MiddlewareServer``). Every one logs as it
-would in production, and alike: INFO to stderr (bench.run sends it to a file) and the apps'
-redacting access line per HTTP request.
+``middleware`` (``LegacyServer`` and ``MiddlewareServer`` doing what ``native`` does and
+nothing more, ``bench/library.py``), ``legacy-app`` and ``middleware-app`` (the two demo apps,
+with their web app's extra defences). Every one logs as it would in production, and alike:
+INFO to stderr (bench.run sends it to a file) and the apps' redacting access line per HTTP
+request.
 
-``native``, ``legacy`` and ``middleware`` get the same policy: the same settings, and the
-same token secret (``TOKEN_SECRET``). It runs without the password throttle (the lag row's
-logins all come from one address) and with the cap on open sessions per address raised to
-1,000,000 (the apps still count it; ``native`` has no cap): every benchmark client comes from
-127.0.0.1, and the memory figures keep hundreds of sockets open. The hashing gate admits the
-lag row's 50 logins at once, instead of 2 per address: that row measures the hashing pool's
-effect on the event loop; the gate's refusals are tested in tests/test_hardening.py.
+Every server but ``bare`` gets the same policy: the same settings, and the same token secret
+(``TOKEN_SECRET``). It runs without the password throttle (the lag row's logins all come from
+one address) and with the cap on open sessions per address raised to 1,000,000 (the demo apps
+still count it; the others have no cap): every benchmark client comes from 127.0.0.1, and the
+memory figures keep hundreds of sockets open. The hashing gate admits the lag row's 50 logins
+at once, instead of 2 per address: that row measures the hashing pool's effect on the event
+loop; the gate's refusals are tested in tests/test_throttle.py.
 
 ``GET /bench/stats`` reports the process's CPU time (``time.process_time``, to the
 nanosecond, where /proc counts in 10 ms ticks) and its open Engine.IO sessions; with
@@ -37,6 +39,7 @@ import socketio
 from aiohttp import web
 
 import shared.webapp.app
+from bench import library
 from examples.native import aiohttp_app as native
 from shared.policy import Policy
 from shared.policy.throttle import HashingGate
@@ -50,7 +53,7 @@ ENGINEIO = web.AppKey("engineio", engineio.AsyncServer)  # whose open sessions s
 
 
 def bench_policy() -> Policy:
-    """The one policy ``native``, ``legacy`` and ``middleware`` decide with: see above."""
+    """The one policy every server but ``bare`` decides with: see above."""
     return Policy(TokenIssuer(secret_from_environment()),  # no throttle
                   hashing=HashingGate(in_flight=LOGINS, per_address=LOGINS, per_account=LOGINS),
                   max_sessions_per_address=1_000_000)  # one address for every client
@@ -80,16 +83,25 @@ def native_app() -> web.Application:
     return app
 
 
-def app_of(module: str) -> web.Application:
-    """One of the two apps, as ``python -m`` serves it but for the policy."""
+def library_app(make) -> web.Application:
+    """``bench/library.py``'s ``legacy_app`` or ``middleware_app``."""
+    app, io = make(bench_policy())
+    app[ENGINEIO] = io.sio.eio
+    return app
+
+
+def demo_app(module: str) -> web.Application:
+    """One of the two demo apps, as ``python -m`` serves it but for the policy."""
     app = importlib.import_module(module).create_app(policy=bench_policy())
     app[ENGINEIO] = app[shared.webapp.app.ENGINE].sio.eio
     return app
 
 
 SERVERS = {"bare": bare_app, "native": native_app,
-           "legacy": lambda: app_of("legacy_authorization.app"),
-           "middleware": lambda: app_of("middleware_auth.app")}
+           "legacy": lambda: library_app(library.legacy_app),
+           "middleware": lambda: library_app(library.middleware_app),
+           "legacy-app": lambda: demo_app("legacy_authorization.app"),
+           "middleware-app": lambda: demo_app("middleware_auth.app")}
 
 
 class LagProbe:

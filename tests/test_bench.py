@@ -1,16 +1,19 @@
 """The benchmark's machinery works (no timing is asserted here: targets live in `make bench`)."""
 
+import asyncio
 import json
 import os
 import re
 import secrets
 
 import pytest
+import socketio
 
-from bench.profile import CALLS, LOGGING, LOOP, category, shares
+from bench.profile import CALLS, LOGGING, LOOP, SESSION, charged, function_of, shares
 from bench.report import checks, growth_over_bare, ratio, render, sections
 from bench.run import ROOT, Clients, Server, combined, handshakes, requests
-from bench.scenarios import SERVERS, STYLES
+from bench.scenarios import APPS, LIBRARY, SERVERS
+from tests.client import python_client
 
 
 class RecordingServer(Server):
@@ -62,6 +65,33 @@ def test_the_bench_does_not_import_the_tests():
                             if re.search(r"^\s*(from|import) tests\b", text, re.MULTILINE)]
 
 
+@pytest.mark.parametrize("kind", ["native", *LIBRARY])
+async def test_the_library_servers_decide_admin_as_the_native_pattern_does(kind, tmp_path):
+    """The same policy on /admin: a user is refused, an admin is welcomed, on the native
+    pattern and on the library's servers alike (the load only ever joins /)."""
+    secret = secrets.token_hex(32)
+    server = Server(kind, {**os.environ, "TOKEN_SECRET": secret}, tmp_path / "log")
+    issuer = Clients(secret).issuer
+    try:
+        await server.ready()
+        async with python_client() as client:
+            refusals = []
+            client.on("connect_error", refusals.append, namespace="/admin")
+            with pytest.raises(socketio.exceptions.ConnectionError):
+                await client.connect(f"{server.url}/?token={issuer.issue('alice', 'user')}",
+                                     namespaces=["/admin"], transports=["websocket"],
+                                     wait_timeout=5)
+            assert len(refusals) == 1  # refused, not timed out
+        async with python_client() as client:
+            welcomed = asyncio.get_running_loop().create_future()
+            client.on("welcome", welcomed.set_result, namespace="/admin")
+            await client.connect(f"{server.url}/?token={issuer.issue('bob', 'admin')}",
+                                 namespaces=["/admin"], transports=["websocket"], wait_timeout=5)
+            assert (await asyncio.wait_for(welcomed, 5))["role"] == "admin"
+    finally:
+        server.stop()
+
+
 def test_a_measure_in_parts_is_the_same_as_one_measure():
     """Equal parts: the CPU per handshake averages, the rate is the harmonic mean (the time of
     each part adds up), the latency the median of the parts'."""
@@ -74,10 +104,24 @@ def test_a_sample_is_charged_to_the_code_that_asked_for_the_work():
     hmac_in_pyjwt = ["run (aiohttp/web.py:1)", "verify (/w/shared/policy/tokens.py:70)",
                      "decode (/x/site-packages/jwt/api_jwt.py:1)",
                      "digest (/usr/lib/python3.11/hmac.py:9)"]
-    assert category(hmac_in_pyjwt) == "PyJWT: the token's signature and claims"
-    assert category(["log (/w/shared/webapp/access_log.py:3)",
-                     "info (/usr/lib/python3.11/logging/__init__.py:1)"]) == LOGGING
-    assert category(["_run_once (/usr/lib/python3.11/asyncio/base_events.py:1)"]) == LOOP
+    assert charged(hmac_in_pyjwt) == ("PyJWT: the token's signature and claims", hmac_in_pyjwt[2])
+    assert charged(["log (/w/shared/webapp/access_log.py:3)",
+                    "info (/usr/lib/python3.11/logging/__init__.py:1)"])[0] == LOGGING
+    assert charged(["_run_once (/usr/lib/python3.11/asyncio/base_events.py:1)"]) == (LOOP, None)
+    # the login session is apart from the policy, whose cookie parsing shares its module
+    assert charged(["SessionStore.get (/w/shared/policy/session_store.py:9)"])[0] == SESSION
+    assert charged(["cookies_named (/w/shared/policy/session_store.py:3)"])[0] \
+        == "the policy: token check, carriers"
+
+
+def test_the_library_s_own_part_is_told_by_function_whatever_the_line(tmp_path):
+    raw = tmp_path / "raw.txt"
+    within = "within (/w/socketio_handshake_auth/timeouts.py:{})"
+    raw.write_text(f"{within.format(20)};__aenter__ (/usr/lib/python3.11/asyncio/timeouts.py:1) 2\n"
+                   f"{within.format(22)} 1\n"
+                   f"{within.format(22)};verify (/w/shared/policy/tokens.py:70) 1\n")
+    assert function_of(within.format(20)) == "within (timeouts.py)"
+    assert shares(raw)["functions"] == {"within (timeouts.py)": 0.75}  # the policy's apart
 
 
 CHAIN = ["_handle (/x/site-packages/aiohttp/web_app.py:1)",
@@ -98,7 +142,7 @@ CHAIN = ["_handle (/x/site-packages/aiohttp/web_app.py:1)",
     (CHAIN, {"aiohttp's middleware chain (the origin guard's)"}),
     (CHAIN[:2], {"aiohttp's middleware chain (the origin guard's)"}),
     ([*CHAIN, "foreign_request (/w/shared/webapp/protection.py:30)"], set()),  # the checks
-    ([*CHAIN, "guarded.<locals>.guard (/w/socketio_handshake_auth/refusals.py:66)"], set()),
+    ([*CHAIN, "guarded.<locals>.guard (/w/socketio_handshake_auth/aiohttp_guard.py:44)"], set()),
 ])
 def test_a_library_call_counts_what_it_calls_and_nothing_else(stack, inside):
     assert {name for name, test in CALLS.items() if test(stack)} == inside
@@ -115,7 +159,7 @@ def test_idle_and_bench_samples_are_left_out_of_the_shares(tmp_path):
         "parts": {"PyJWT: the token's signature and claims": 0.75,
                   "aiohttp: HTTP and websocket": 0.25},
         "calls": {name: 0.75 if name == "PyJWT's jwt.decode" else 0.0 for name in CALLS},
-        "samples": 4}
+        "functions": {}, "samples": 4}
 
 
 def committed() -> dict:
@@ -125,9 +169,13 @@ def committed() -> dict:
 def test_the_committed_run_renders_every_section_and_every_target():
     report = committed()
     text, rows = render(report), checks(report)
-    assert set(sections(report)) == {"run", "native", "bare", "profile", "calls", "targets",
-                                     "memory", "rates"}
-    assert {style for style, *_ in rows} == set(STYLES.values())
+    assert set(sections(report)) == {"run", "native", "bare", "profile", "engines", "calls",
+                                     "targets", "memory", "rates"}
+    # the CPU target is the library's; the refusal, memory and lag targets the demo apps'
+    assert {server for server, what, *_ in rows if "native pattern" in what} \
+        == set(LIBRARY.values())
+    assert {server for server, what, *_ in rows if "native pattern" not in what} \
+        == set(APPS.values())
     assert all(f"| {what} | {wanted} | {measured} |" in text
                for _, what, wanted, measured, _ in rows)
     assert (ROOT / "docs" / "assets" / "performance.png").stat().st_size > 10_000
@@ -143,14 +191,15 @@ def test_ratios_are_taken_within_a_round_and_a_target_can_be_missed():
     report["measures"]["native"]["polling"] = [{"cpu_ms": ms} for ms in (1.0, 2.0, 4.0)]
     report["measures"]["legacy"]["polling"] = [{"cpu_ms": ms} for ms in (1.2, 2.0, 4.8)]
     assert ratio(report, "legacy", "native", "polling") == pytest.approx(1.2)
-    verdicts = {what: met for style, what, _, _, met in checks(report) if style == "0.9 style"}
+    verdicts = {what: met for server, what, _, _, met in checks(report)
+                if server == LIBRARY["legacy"]}
     assert verdicts["CPU per accepted handshake over the native pattern's, polling"] is False
 
 
 def test_resident_memory_counts_beyond_bare_and_never_below_nothing():
     report = committed()
-    for kind, rss in (("bare", [100, 90]), ("legacy", [100, 130])):
+    for kind, rss in (("bare", [100, 90]), ("legacy-app", [100, 130])):
         report["memory"][kind]["after_batch"] = [{"rss": value, "objects": 0} for value in rss]
-    assert growth_over_bare(report, "legacy") == 30  # bare shrank: beyond nothing
+    assert growth_over_bare(report, "legacy-app") == 30  # bare shrank: beyond nothing
     report["memory"]["bare"]["after_batch"][1]["rss"] = 120
-    assert growth_over_bare(report, "legacy") == 10
+    assert growth_over_bare(report, "legacy-app") == 10
