@@ -23,12 +23,13 @@ def wire(io: LegacyServer, policy: Policy) -> None:
 
 def create_app(*, policy: Policy | None = None, authorization_timeout: float = 10.0,
                allowed_origins: Sequence[str] | None = None,
-               redis_url: str | None = None, trusted_proxies: Sequence[str] = ()
+               redis_url: str | None = None, trusted_proxies: Sequence[str] = (),
+               session_ttl: int | None = None,
                ) -> web.Application:
     """``allowed_origins``: other page origins that may connect; None: the server's own only.
     ``redis_url``: share state with other nodes."""
     redis, cluster = redis_for(redis_url)
-    policy = policy or default_policy(redis, redis_url, trusted_proxies)
+    policy = policy or default_policy(redis, redis_url, trusted_proxies, session_ttl)
     io = LegacyServer(**cluster)
     io.set("authorization timeout", authorization_timeout)
     wire(io, policy)

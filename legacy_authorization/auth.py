@@ -10,7 +10,9 @@ def make_authorization(policy: Policy):
     # --8<-- [start:authorize]
     async def authorization(handshake_data, callback):
         """Runs once per connection, on the HTTP handshake, before any socket exists."""
-        presented = credentials_in(handshake_data)
+        session_id = policy.sessions.id_in(handshake_data)  # parsed from its Cookie header
+        handshake_data["session"] = await policy.sessions.get(session_id, handshake_data["secure"])
+        presented = credentials_in(handshake_data, handshake_data["session"])
         client = policy.client(handshake_data["address"]["address"], handshake_data["headers"])
         verdict = await policy.authenticate(presented, client=client)
         if isinstance(verdict, Refusal):

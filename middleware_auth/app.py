@@ -24,11 +24,12 @@ def wire(io: MiddlewareServer, policy: Policy) -> None:
 def create_app(*, policy: Policy | None = None, middleware_timeout: float = 10.0,
                allowed_origins: Sequence[str] | None = None,
                redis_url: str | None = None, trusted_proxies: Sequence[str] = (),
+               session_ttl: int | None = None,
                wiring: Callable[[MiddlewareServer, Policy], None] = wire) -> web.Application:
     """``allowed_origins``: other page origins that may connect; None: the server's own only.
     ``redis_url``: share state with other nodes. ``wiring``: the migration guide's steps."""
     redis, cluster = redis_for(redis_url)
-    policy = policy or default_policy(redis, redis_url, trusted_proxies)
+    policy = policy or default_policy(redis, redis_url, trusted_proxies, session_ttl)
     io = MiddlewareServer(middleware_timeout=middleware_timeout,
                           cors_allowed_origins=list(allowed_origins or []) or None,
                           cors_credentials=True, **cluster)

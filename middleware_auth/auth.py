@@ -3,6 +3,8 @@
 Socket.IO 1.0+ (Node):  io.use(function (socket, next) {…})
 """
 
+from aiohttp_session import get_session
+
 from shared.policy import Identity, Policy, Refusal, credentials_in
 from socketio_handshake_auth import ExtendedError
 
@@ -12,7 +14,7 @@ def make_authenticate(policy: Policy):
     async def authenticate(socket, next):
         """Runs once per namespace connection attempt, when the client's CONNECT arrives."""
         handshake = socket.handshake
-        presented = credentials_in(handshake)
+        presented = credentials_in(handshake, await get_session(socket.aiohttp_request))
         client = policy.client(handshake["address"], handshake["headers"])
         verdict = await policy.authenticate(presented, client=client)
         if isinstance(verdict, Refusal):

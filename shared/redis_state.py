@@ -41,17 +41,18 @@ def client_options() -> dict:
 
 
 class RedisRevokedTokens:
-    """``shared.policy.RevokedTokens`` in Redis: revoked token ids, and per user the time
-    before which every authentication is ended ("log out everywhere"); each key expires when
-    what it ends would have expired anyway."""
+    """``shared.policy.RevokedTokens`` in Redis: revoked token ids and session hashes, and per
+    user the time before which every authentication is ended ("log out everywhere"); each key
+    expires when what it ends would have expired anyway."""
 
     def __init__(self, redis: aioredis.Redis, prefix: str = "handshake:revoked:"):
         self.redis = redis
         self.prefix = prefix
 
-    async def add(self, token_id: str, expires_at: float) -> None:
-        """Record a revocation; ``RevocationUnavailable`` if Redis cannot take it."""
-        await self._set(self.prefix + token_id, "1", expires_at)
+    async def add(self, credential_id: str, expires_at: float) -> None:
+        """Record a revocation (a token's id, a session's hash); ``RevocationUnavailable`` if
+        Redis cannot take it."""
+        await self._set(self.prefix + credential_id, "1", expires_at)
 
     async def add_user(self, user: str, before: float, keep_until: float) -> None:
         await self._set(f"{self.prefix}user:{user}", repr(before), keep_until)
@@ -74,13 +75,13 @@ class RedisRevokedTokens:
         if not identities:
             return []
         keys = [key for identity in identities
-                for key in (self.prefix + (identity.token_id or ""),
+                for key in (self.prefix + (identity.credential_id or ""),
                             f"{self.prefix}user:{identity.user}")]
         try:
             found = iter(await self.redis.mget(keys))
         except RedisError as exc:
             raise RevocationUnavailable("revocations could not be read") from exc
-        return [why_ended(identity, identity.token_id is not None and token is not None,
+        return [why_ended(identity, identity.credential_id is not None and token is not None,
                           float(before) if before is not None else None)
                 for identity, token, before in zip(identities, found, found, strict=True)]
 

@@ -49,12 +49,19 @@ def handshake_of(request: HttpRequest, auth) -> dict:
 
 class MiddlewareSocket(Socket):
     """A v4 server socket: ``handshake``, ``data`` for what middlewares learn, and ``request``
-    (the first HTTP request of the connection, as ``socket.request`` in Socket.IO)."""
+    (the first HTTP request of the connection, as ``socket.request`` in Socket.IO).
 
-    def __init__(self, sio, sid, nsp, handshake, request):
+    ``aiohttp_request``: that same request as aiohttp's ``web.Request``, which the app's
+    aiohttp middlewares have seen, as Socket.IO 4's ``socket.request`` has been through
+    ``io.engine.use(…)``'s: aiohttp-session's ``await get_session(socket.aiohttp_request)`` is
+    ``socket.request.session``. None under ASGI, where there is no aiohttp request, nor
+    aiohttp middleware to read a session with."""
+
+    def __init__(self, sio, sid, nsp, handshake, request, aiohttp_request=None):
         super().__init__(sio, sid, nsp, handshake)
         self.data: dict = {}
         self.request = request
+        self.aiohttp_request = aiohttp_request
 
     @property
     def connected(self) -> bool:
@@ -192,7 +199,7 @@ class MiddlewareServer(Engine[MiddlewareNamespace]):
         """The client's CONNECT for one namespace: build the socket, run the chain."""
         request = request_of(environ)
         socket = MiddlewareSocket(self.sio, sid, namespace.name, handshake_of(request, auth),
-                                  request)
+                                  request, environ.get("aiohttp.request"))
         try:
             err = await run_middlewares(namespace.fns, socket, self.middleware_timeout)
         except TimeoutError:

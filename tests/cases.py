@@ -167,3 +167,47 @@ CASES = [
                   legacy="alice", note="0.9 sees only the query token"),
 ]
 # --8<-- [end:cases]
+
+
+# --8<-- [start:session-cases]
+@dataclass(frozen=True)
+class SessionCase:
+    """A handshake whose only credential is the session cookie: ``session`` says what the
+    cookie holds (tests/test_session_cookie.py makes it: ``good`` is a fresh ``POST /login``'s),
+    ``expect`` a user name or a refusal code, the same on every server. ``origin``: the page
+    it comes from, when not the server's own; ``transport``: how the handshake travels."""
+
+    id: str
+    session: str
+    expect: str
+    origin: str | None = None
+    transport: str = "polling"
+    note: str = ""
+
+
+FOREIGN_ORIGIN = "http://evil.example"
+
+SESSION_CASES = [
+    SessionCase("session-none", "none", "missing_credentials", note="no cookie at all"),
+    SessionCase("session-good", "good", "alice"),
+    SessionCase("session-good-websocket", "good", "alice", transport="websocket"),
+    SessionCase("session-tampered", "tampered", "invalid_session",
+                note="a live session's id with one digit changed"),
+    SessionCase("session-unknown", "unknown", "invalid_session",
+                note="an id of the right shape that no login made"),
+    SessionCase("session-expired", "expired", "invalid_session",
+                note="its lifetime (--session-ttl) is over"),
+    SessionCase("session-logged-out", "logged-out", "invalid_session",
+                note="POST /logout ended it"),
+    SessionCase("session-not-an-id", "not-an-id", "missing_credentials",
+                note="not of the shape ids have: no session of ours, never looked up"),
+    SessionCase("session-duplicated", "duplicated", "malformed_credentials",
+                note="two session cookies: which one is meant is not guessed"),
+    SessionCase("session-with-token-of-another-user", "good+bob-token",
+                "conflicting_credentials", note="a token of bob's in the query as well"),
+    SessionCase("session-foreign-origin-polling", "good", "foreign_origin",
+                origin=FOREIGN_ORIGIN, note="another site's page, with the user's cookie"),
+    SessionCase("session-foreign-origin-websocket", "good", "foreign_origin",
+                origin=FOREIGN_ORIGIN, transport="websocket"),
+]
+# --8<-- [end:session-cases]

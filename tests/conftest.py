@@ -18,6 +18,13 @@ settings.register_profile("fuzz", max_examples=10_000, **PROPERTY_SETTINGS)
 settings.load_profile("quick")
 
 
+def pytest_configure(config):
+    # aiohttp 3.14 asks for web.RequestKey; aiohttp-session 2.12.1, its latest, still keeps the
+    # session in the request under two string keys (the servers ignore it too: session_store)
+    config.addinivalue_line("filterwarnings",
+                            "ignore::aiohttp.web_exceptions.NotAppKeyWarning:aiohttp_session")
+
+
 def pytest_addoption(parser):
     parser.addoption("--load-handshakes", type=int, default=1000,
                      help="concurrent handshakes per server in the load test (make fuzz: 1000)")

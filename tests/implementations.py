@@ -41,8 +41,9 @@ class Implementation:
 
 LEGACY = Implementation(
     "legacy", "legacy_authorization", "0.9: global authorization", LegacyServer, "query-token",
-    ("headers", "address", "time", "query", "url", "xdomain", "secure", "user", "role",
-     "expires_at", "token_id", "authenticated_at"))  # no issued: 0.9 deleted it once used
+    ("headers", "address", "time", "query", "url", "xdomain", "secure", "session", "user",
+     "role", "expires_at", "token_id", "session_id", "authenticated_at"))  # no issued: 0.9
+    # deleted it once used
 MIDDLEWARE = Implementation(
     "middleware", "middleware_auth", "1.0+: middleware", MiddlewareServer, "auth-token",
     ("headers", "time", "address", "xdomain", "secure", "issued", "url", "query", "auth"))

@@ -6,6 +6,7 @@ import json
 import aiohttp
 import pytest
 
+from shared.policy.session_store import SessionStore
 from shared.policy.tokens import TokenIssuer
 from tests.cases import ALICE
 from tests.client import TEST_SECRET
@@ -94,6 +95,7 @@ class BrokenPolicy:
     """A policy with a bug: every decision raises."""
 
     tokens = TokenIssuer(TEST_SECRET)
+    sessions = SessionStore.in_memory()
     trusted_proxies = frozenset()
     max_sessions_per_address = 50
 

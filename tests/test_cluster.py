@@ -142,10 +142,11 @@ class Cluster:
 
 @asynccontextmanager
 async def running_cluster(impl, folder: Path, allow_origins: Sequence[str] = (),
-                          tls: bool = False):
-    """Redis, two nodes of ``impl`` and HAProxy in front of them (with ``tls``, also on an
-    https port); all stopped on leaving. Each node listens on a Unix socket, in a folder only
-    this user can open, and trusts the X-Forwarded-For and -Proto of that socket's peer."""
+                          tls: bool = False, node_options: Sequence[str] = ()):
+    """Redis, two nodes of ``impl`` (each with ``node_options`` too) and HAProxy in front of
+    them (with ``tls``, also on an https port); all stopped on leaving. Each node listens on a
+    Unix socket, in a folder only this user can open, and trusts the X-Forwarded-For and -Proto
+    of that socket's peer."""
     if haproxy.executable() is None:  # a failure, never a skip: `make haproxy` installs it
         pytest.fail("no haproxy: run `make haproxy` (apt-get install haproxy)")
     if tls and shutil.which("openssl") is None:
@@ -154,7 +155,8 @@ async def running_cluster(impl, folder: Path, allow_origins: Sequence[str] = (),
     await redis.start()
     sockets = Path(tempfile.mkdtemp(prefix="nodes-"))  # mode 700; a short path (108 bytes max)
     options = ["--redis", redis.url, "--trust-proxy", "unix",
-               *(arg for origin in allow_origins for arg in ("--allow-origin", origin))]
+               *(arg for origin in allow_origins for arg in ("--allow-origin", origin)),
+               *node_options]
     nodes: list[Node] = []
     balancer = None
     try:

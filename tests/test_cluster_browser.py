@@ -2,7 +2,7 @@
 each pane talking to HAProxy in front of two nodes. The browser polls first and then upgrades,
 cross-origin and (but for the cookie carrier) without credentials: HAProxy must keep every
 request of a session on one node without any cookie of its own. Over TLS, a server's own page
-through HAProxy logs in with a ``__Host-`` cookie and connects with it."""
+through HAProxy logs in with a ``__Host-`` session cookie and connects with it."""
 
 import json
 
@@ -81,10 +81,10 @@ async def test_over_tls_the_page_logs_in_with_a_host_only_secure_cookie_and_conn
             assert await page.text_content(".verdict") == "Accepted as alice (user)"
             assert json.loads(await page.text_content(".welcome"))["user"] == "alice"
             assert await page.text_content(".source") == (
-                "Identity from: the token cookie POST /login just set for alice.")
+                "Identity from: the session cookie POST /login just set for alice.")
             assert [(c["name"], c["domain"], c["path"], c["secure"], c["httpOnly"],
                      c["sameSite"]) for c in await context.cookies()] == [
-                ("__Host-token", "127.0.0.1", "/", True, True, "Strict")]
+                ("__Host-session", "127.0.0.1", "/", True, True, "Lax")]
 
             # a page on another origin may not connect, even over TLS
             foreign = await serve_foreign_page(servers, FOREIGN.replace("SERVER", https))

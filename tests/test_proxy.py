@@ -1,8 +1,10 @@
 """Only a trusted proxy says who the client is and which scheme it used, and behind HAProxy
-terminating TLS the server acts as an https server: the login cookie is ``__Host-token``,
-Secure, only that cookie is read, and the browser's https Origin is its own. Real nodes, real
+terminating TLS the server acts as an https server: the login's session cookie is
+``__Host-session``, Secure, only the ``__Host-`` cookies are read, and the browser's https
+Origin is its own. Real nodes, real
 HAProxy, checked from outside."""
 
+import re
 import ssl
 from contextlib import asynccontextmanager
 
@@ -10,7 +12,7 @@ import aiohttp
 import pytest
 import socketio
 
-from tests.client import from_address, until
+from tests.client import ISSUED, from_address, until
 from tests.raw_client import RawAnswer, raw_handshake
 from tests.test_cluster import (
     ALLOWANCE,
@@ -50,16 +52,22 @@ async def tcp_node(impl, tmp_path):
 
 
 async def login_cookie(http: aiohttp.ClientSession, url: str, headers=None) -> tuple[str, str]:
-    """A login as alice: the token, and the one Set-Cookie header of the answer."""
+    """A login as alice: the token, and the one Set-Cookie header of the answer (its session
+    cookie's), without its ``expires`` date."""
     async with http.post(url + "/login", json={"username": "alice", "password": "wonderland"},
                          headers=headers or {}) as response:
         assert response.status == 200, await response.text()
         [cookie] = response.headers.getall("Set-Cookie")
-        return (await response.json())["token"], cookie
+        ISSUED.append(cookie.partition(";")[0].partition("=")[2])  # the session id: never logged
+        return (await response.json())["token"], "; ".join(
+            part for part in cookie.split("; ") if not part.startswith("expires="))
 
 
-def cookie_line(name: str, token: str, secure: bool) -> str:
-    return f"{name}={token}; HttpOnly; Max-Age=900; Path=/; SameSite=Strict" + (
+def cookie_line(name: str, cookie: str, secure: bool) -> str:
+    """A session cookie named ``name`` as ``login_cookie`` returns it, whatever its id."""
+    value = cookie.partition(";")[0].partition("=")[2]
+    assert re.fullmatch("[0-9a-f]{32}", value), cookie
+    return f"{name}={value}; HttpOnly; Max-Age=3600; Path=/; SameSite=Lax" + (
         "; Secure" if secure else "")
 
 
@@ -87,7 +95,7 @@ async def test_a_client_that_is_not_the_proxy_cannot_claim_https(tcp_node, impl)
     https_origin = {"Origin": tcp_node.url.replace("http:", "https:")}
     async with from_address("127.0.0.1") as http:
         token, cookie = await login_cookie(http, tcp_node.url, HTTPS)
-        assert cookie == cookie_line("token", token, secure=False)
+        assert cookie == cookie_line("session", cookie, secure=False)
         answer = await raw_handshake(tcp_node.url, query=f"token={token}",
                                      headers={**HTTPS, **https_origin}, http=http)
         assert (answer.status, answer.body) == (403, "origin not allowed")
@@ -99,7 +107,7 @@ async def test_a_client_that_is_not_the_proxy_cannot_claim_https(tcp_node, impl)
             assert (await client.call("handshake", timeout=3))["secure"] is False
     async with from_address(PROXY) as http:
         token, cookie = await login_cookie(http, tcp_node.url, HTTPS)
-        assert cookie == cookie_line("__Host-token", token, secure=True)
+        assert cookie == cookie_line("__Host-session", cookie, secure=True)
         answer = await raw_handshake(tcp_node.url, headers={
             **HTTPS, "Cookie": f"__Host-token={token}"}, http=http)
         assert answer.connected and answer.welcome["user"] == "alice"
@@ -134,18 +142,20 @@ def logged(cluster, line: str) -> int:
 async def test_over_tls_the_login_cookie_is_host_only_and_secure(tls_cluster):
     https = OverTls(tls_cluster)
     async with https.http() as http:
-        token, cookie = await login_cookie(http, https.url)
-        assert cookie == cookie_line("__Host-token", token, secure=True)
-        async with http.post(https.url + "/logout", headers={"Cookie": f"token={token}"}) as out:
+        _, cookie = await login_cookie(http, https.url)
+        assert cookie == cookie_line("__Host-session", cookie, secure=True)
+        session_id = cookie.partition(";")[0].partition("=")[2]
+        async with http.post(https.url + "/logout",
+                             headers={"Cookie": f"session={session_id}"}) as out:
             assert out.status == 400  # the plain cookie is not read over https
         async with http.post(https.url + "/logout",
-                             headers={"Cookie": f"__Host-token={token}"}) as out:
-            assert (out.status, out.headers.getall("Set-Cookie")) == (200, [
-                '__Host-token=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; '
-                'Secure'])
+                             headers={"Cookie": f"__Host-session={session_id}"}) as out:
+            assert (out.status, out.headers.getall("Set-Cookie")) == (200, [  # as it was set
+                '__Host-session=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; '
+                'Max-Age=0; Path=/; SameSite=Lax; Secure'])
     async with tls_cluster.http() as http:  # plain http: a client's own claim is dropped
-        token, cookie = await login_cookie(http, tls_cluster.url, HTTPS)
-        assert cookie == cookie_line("token", token, secure=False)
+        _, cookie = await login_cookie(http, tls_cluster.url, HTTPS)
+        assert cookie == cookie_line("session", cookie, secure=False)
 
 
 async def test_over_tls_only_the_host_cookie_is_read(tls_cluster, impl):

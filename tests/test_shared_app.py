@@ -1,6 +1,7 @@
 """The demo contract both servers keep: /login, welcome, the handshake event, the pages, logs."""
 
 import logging
+import re
 
 import aiohttp
 import pytest
@@ -14,15 +15,19 @@ async def post_login(url: str, **kwargs) -> tuple[int, dict, aiohttp.ClientRespo
         return response.status, await response.json(), response
 
 
-async def test_login_returns_a_token_and_an_httponly_strict_cookie(server, policy):
-    status, body, response = await post_login(
-        server, json={"username": "bob", "password": "builder"})
+@pytest.mark.parametrize("body", [{"json": {"username": "bob", "password": "builder"}},
+                                  {"data": {"username": "bob", "password": "builder"}}],
+                         ids=["json", "form"])
+async def test_login_returns_a_token_and_sets_a_session_cookie_only(server, policy, body):
+    status, answer, response = await post_login(server, **body)
     assert status == 200
-    assert policy.tokens.verify(body["token"])["sub"] == "bob"
-    assert (body["user"], body["role"]) == ("bob", "admin")
-    cookie = response.cookies["token"]
-    assert cookie.value == body["token"]
-    assert cookie["httponly"] and cookie["samesite"] == "Strict" and cookie["path"] == "/"
+    assert policy.tokens.verify(answer["token"])["sub"] == "bob"
+    assert (answer["user"], answer["role"]) == ("bob", "admin")
+    assert list(response.cookies) == ["session"]  # no token cookie: the session is the cookie
+    cookie = response.cookies["session"]
+    assert re.fullmatch("[0-9a-f]{32}", cookie.value)  # a random id, no claims
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["path"] == "/"
+    assert cookie["max-age"] == str(policy.sessions.ttl) and not cookie["secure"]
 
 
 @pytest.mark.parametrize(
@@ -32,7 +37,7 @@ async def test_login_returns_a_token_and_an_httponly_strict_cookie(server, polic
 async def test_login_with_bad_credentials_is_401(server, credentials):
     status, body, response = await post_login(server, json=credentials)
     assert (status, body) == (401, {"error": "bad_credentials"})
-    assert "token" not in response.cookies
+    assert not response.cookies
 
 
 @pytest.mark.parametrize(

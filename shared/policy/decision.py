@@ -5,6 +5,7 @@
 rule. Every refusal is logged here, once, with its code and carriers and never a credential value.
 """
 
+import hashlib
 import ipaddress
 import logging
 import time
@@ -15,6 +16,12 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 
+from shared.policy.session_store import (
+    SESSION_ID,
+    SessionStore,
+    cookies_named,
+    session_cookie,
+)
 from shared.policy.throttle import GateFull, HashingGate, Throttle
 from shared.policy.tokens import TokenIssuer
 from shared.policy.users import User, Users, load_users
@@ -36,6 +43,7 @@ REFUSALS = {
     "unavailable": "Service unavailable, try again later",
     "revoked_token": "Token revoked",
     "logged_out": "Logged out everywhere",
+    "invalid_session": "Session expired or unknown",
 }
 
 # Namespaces that need a role; every other namespace admits any authenticated user.
@@ -45,26 +53,44 @@ NAMESPACE_ROLES = {"/admin": {"admin"}}
 @dataclass(frozen=True)
 class Identity:
     """Who connected. Two credentials for the same user are the same identity, whatever
-    their expiry; ``expires_at`` (epoch seconds) and ``token_id`` come from a token.
-    ``authenticated_at``: when the user last gave their password (a token's ``iat``, or the
-    password check itself); "log out everywhere" ends what was authenticated before it."""
+    their expiry; ``expires_at`` (epoch seconds) and ``token_id`` come from a token,
+    ``session_id`` from a session cookie: the SHA-256 of the session's id, never the id itself
+    (what holds it can be logged, shown and published to other nodes).
+    ``authenticated_at``: when the user last gave their password (a token's ``iat``, a
+    session's login, or the password check itself); "log out everywhere" ends what was
+    authenticated before it."""
 
     user: str
     role: str
     expires_at: float | None = field(default=None, compare=False)
     token_id: str | None = field(default=None, compare=False)
     authenticated_at: float | None = field(default=None, compare=False)
+    session_id: str | None = field(default=None, compare=False)
 
     @classmethod
     def from_dict(cls, kept: dict) -> "Identity":
         """The identity ``as_dict()`` left on an era's socket."""
         return cls(kept["user"], kept["role"], kept.get("expires_at"), kept.get("token_id"),
-                   kept.get("authenticated_at"))
+                   kept.get("authenticated_at"), kept.get("session_id"))
 
     def as_dict(self) -> dict:
         """What the era's socket keeps: on ``handshake_data`` (0.9) or ``socket.data`` (1.0+)."""
         return {"user": self.user, "role": self.role, "expires_at": self.expires_at,
-                "token_id": self.token_id, "authenticated_at": self.authenticated_at}
+                "token_id": self.token_id, "session_id": self.session_id,
+                "authenticated_at": self.authenticated_at}
+
+    @property
+    def credential_id(self) -> str | None:
+        """What a logout revokes: the token's id, or the session's hash."""
+        return self.token_id or self.session_id
+
+    @property
+    def revoked_code(self) -> str:
+        return "invalid_session" if self.session_id else "revoked_token"
+
+    @property
+    def expired_code(self) -> str:
+        return "invalid_session" if self.session_id else "expired_token"
 
 
 class ThrottleUnavailable(Exception):
@@ -82,13 +108,17 @@ class Refusal:
 
 @dataclass(frozen=True)
 class Presented:
-    """One credential as found in one carrier; ``problem`` says why it cannot be checked."""
+    """One credential as found in one carrier; ``problem`` says why it cannot be checked.
+    A session cookie has the hash of its id (``session_id``) and, if it names a live session,
+    that ``session``."""
 
     carrier: str
     token: str | None = None
     username: str | None = None
     password: str | None = None
     problem: str | None = None
+    session_id: str | None = None
+    session: Mapping | None = field(default=None, compare=False, repr=False)
 
 
 def token_cookie(secure: bool) -> str:
@@ -99,17 +129,21 @@ def token_cookie(secure: bool) -> str:
 
 
 # --8<-- [start:carriers]
-def credentials_in(handshake: Mapping[str, object]) -> list[Presented]:
+def credentials_in(handshake: Mapping[str, object],
+                   session: Mapping | None = None) -> list[Presented]:
     """Every credential a handshake presents, in carrier order: the era's handshake object,
-    0.9's ``handshake_data`` or 1.0+'s ``socket.handshake``, whose fields share their names.
+    0.9's ``handshake_data`` or 1.0+'s ``socket.handshake``, whose fields share their names,
+    and the server-side ``session`` the era read for the handshake's session cookie.
 
     ``query`` maps a name to a string, or to a list when the name came more than once (as
     Node's ``querystring`` does); ``headers`` has lower-case names; ``auth`` is the Socket.IO 3+
     CONNECT payload, which the 0.9 protocol did not have; ``secure``: it came over TLS (then
-    only the ``__Host-token`` cookie is read, else only ``token``). Only ``headers`` is needed.
+    only the ``__Host-`` cookies are read, else only ``token`` and ``session``). Only
+    ``headers`` is needed.
     """
     query, headers = handshake.get("query", {}), handshake["headers"]
     auth = handshake.get("auth")
+    secure = bool(handshake.get("secure"))
     found = []
     if "token" in query:
         found.append(_token("query token", query["token"]))
@@ -121,15 +155,13 @@ def credentials_in(handshake: Mapping[str, object]) -> list[Presented]:
             found.append(_token("authorization header", token.strip()))
         else:
             found.append(Presented("authorization header", problem="not a Bearer token"))
-    cookie = token_cookie(bool(handshake.get("secure")))  # never the other one
-    cookie_tokens = [
-        value.strip()
-        for name, _, value in (part.partition("=") for part in headers.get("cookie", "").split(";"))
-        if name.strip() == cookie
-    ]
+    cookie_tokens = cookies_named(headers, token_cookie(secure))  # never the other one
     if cookie_tokens:
         only_one = cookie_tokens[0] if len(cookie_tokens) == 1 else cookie_tokens
         found.append(_token("cookie", only_one))
+    session_ids = cookies_named(headers, session_cookie(secure))
+    if len(session_ids) > 1 or any(SESSION_ID.fullmatch(value) for value in session_ids):
+        found.append(_session(session_ids, session))
     if isinstance(auth, Mapping):
         if "token" in auth:
             found.append(_token("auth token", auth["token"]))
@@ -139,6 +171,17 @@ def credentials_in(handshake: Mapping[str, object]) -> list[Presented]:
         found.append(Presented("auth", problem="auth is not an object"))
     return found
 # --8<-- [end:carriers]
+
+
+def _session(values: list[str], session: Mapping | None) -> Presented:
+    """A session cookie: its id's hash, and the session if it is the live one with that id."""
+    if len(values) > 1:
+        return Presented("session cookie", problem="given more than once")
+    [session_id] = values
+    live = (session is not None and getattr(session, "identity", None) == session_id
+            and isinstance(session.get("user"), str))
+    return Presented("session cookie", session_id=hashlib.sha256(session_id.encode()).hexdigest(),
+                     session=session if live else None)
 
 
 def _problem_with(value: object) -> str | None:
@@ -185,8 +228,9 @@ class RevocationUnavailable(Exception):
 
 
 class RevokedTokens:
-    """What ``POST /logout`` and ``POST /logout-everywhere`` ended before its time: token ids,
-    and per user a time before which every authentication is ended ("issued before"). Each
+    """What ``POST /logout`` and ``POST /logout-everywhere`` ended before its time: token ids
+    and session hashes (``Identity.credential_id``), and per user a time before which every
+    authentication is ended ("issued before"). Each
     entry is kept only until what it ends would have expired anyway, so the store stays
     bounded. In one process; with several, ``shared.redis_state.RedisRevokedTokens`` has the same
     methods."""
@@ -201,9 +245,9 @@ class RevokedTokens:
         self._before = {user: before for user, before in self._before.items()
                         if f"user:{user}" in self._until}
 
-    async def add(self, token_id: str, expires_at: float) -> None:
+    async def add(self, credential_id: str, expires_at: float) -> None:
         self._forget_expired()
-        self._until[token_id] = expires_at
+        self._until[credential_id] = expires_at
 
     async def add_user(self, user: str, before: float, keep_until: float) -> None:
         """End every authentication of ``user`` made before ``before``."""
@@ -219,18 +263,18 @@ class RevokedTokens:
         """For each identity, why it has been ended (a refusal code), or None."""
         now = time.time()
         return [why_ended(identity,
-                           identity.token_id is not None
-                           and self._until.get(identity.token_id, 0) > now,
+                           identity.credential_id is not None
+                           and self._until.get(identity.credential_id, 0) > now,
                            self._before.get(identity.user)
                            if self._until.get(f"user:{identity.user}", 0) > now else None)
                 for identity in identities]
 
 
 def why_ended(identity: Identity, token_revoked: bool, before: float | None) -> str | None:
-    """The refusal code for an identity whose token was revoked, or which was authenticated
-    before its user logged out everywhere; None if neither."""
+    """The refusal code for an identity whose token or session was revoked, or which was
+    authenticated before its user logged out everywhere; None if neither."""
     if token_revoked:
-        return "revoked_token"
+        return identity.revoked_code
     if before is not None and (identity.authenticated_at or 0) < before:
         return "logged_out"
     return None
@@ -239,7 +283,8 @@ def why_ended(identity: Identity, token_revoked: bool, before: float | None) -> 
 class Policy:
     """One decision, every collaborator injected (nothing is made at import time): ``tokens``
     signs and verifies, ``users`` (the demo's by default) are checked with argon2 through
-    ``hashing``, ``revoked`` token ids are refused.
+    ``hashing``, ``revoked`` token ids and sessions are refused; ``sessions`` keeps the
+    server-side sessions ``POST /login`` starts (in this process's memory by default).
     ``throttle``: password attempts per address and account (None: unlimited);
     ``trusted_proxies``: addresses whose ``X-Forwarded-For`` is believed (a load balancer);
     ``max_sessions_per_address``: open Engine.IO sessions one client address may hold."""
@@ -247,8 +292,9 @@ class Policy:
     def __init__(self, tokens: TokenIssuer, users: Users | None = None,
                  throttle: Throttle | None = None, revoked=None,
                  hashing: HashingGate | None = None, trusted_proxies: Collection[str] = (),
-                 max_sessions_per_address: int = 50):
+                 max_sessions_per_address: int = 50, sessions: SessionStore | None = None):
         self.tokens = tokens
+        self.sessions = sessions if sessions is not None else SessionStore.in_memory()
         self.users = users if users is not None else load_users()  # the demo's, by default
         self.throttle = throttle
         self.revoked = revoked if revoked is not None else RevokedTokens()
@@ -311,6 +357,8 @@ class Policy:
     async def _check(self, credential: Presented, client: str) -> Identity | Refusal:
         if credential.token is not None:
             return await self._check_token(credential.token)
+        if credential.session_id is not None:
+            return await self._check_session(credential.session_id, credential.session)
         return await self._check_password(credential.username, credential.password, client)
 
     # --8<-- [start:password]
@@ -383,13 +431,25 @@ class Policy:
         [ended] = await self.revoked.ended([identity])
         return Refusal(ended) if ended else identity
 
+    async def _check_session(self, session_id: str, session: Mapping | None) -> Identity | Refusal:
+        """A live session names its user; what names none (tampered, unknown, expired, logged
+        out) is refused. The role is the user's own, as for a token."""
+        user = self.users.get(session["user"]) if session is not None else None
+        expires_at = session.created + session.max_age if user and session.max_age else None
+        if user is None or (expires_at is not None and expires_at <= time.time()):
+            return Refusal("invalid_session")
+        identity = Identity(user.name, user.role, expires_at=expires_at, session_id=session_id,
+                            authenticated_at=float(session["authenticated_at"]))
+        [ended] = await self.revoked.ended([identity])
+        return Refusal(ended) if ended else identity
+
     # --8<-- [start:still-valid]
     async def still_valid(self, identity: Identity) -> Refusal | None:
         """Checked again on every CONNECT, after the socket is registered for revocation: a
         credential that expired, was revoked, or whose user logged out everywhere since the
         handshake opens nothing more."""
         if identity.expires_at is not None and identity.expires_at <= time.time():
-            return self._refuse("expired_token", ["connect"])
+            return self._refuse(identity.expired_code, ["connect"])
         [ended] = await self.revoked.ended([identity])
         return self._refuse(ended, ["connect"]) if ended else None
     # --8<-- [end:still-valid]

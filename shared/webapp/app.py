@@ -11,6 +11,7 @@ from aiohttp import web
 from redis import asyncio as aioredis
 
 from shared.policy import Policy
+from shared.policy.session_store import SESSION_TTL_SECONDS, SessionStore
 from shared.policy.throttle import Throttle
 from shared.policy.tokens import TokenIssuer, secret_from_environment
 from shared.redis_state import RedisRevocationBus, RedisRevokedTokens, client_options
@@ -31,15 +32,19 @@ ENGINE = web.AppKey("engine", object)  # the server's LegacyServer or Middleware
 
 
 def default_policy(redis=None, redis_url: str | None = None,
-                   trusted_proxies: Sequence[str] = ()) -> Policy:
-    """What ``python -m`` serves: tokens signed with TOKEN_SECRET, password attempts throttled;
-    with ``redis``, the throttle and the revoked tokens are shared by every node.
+                   trusted_proxies: Sequence[str] = (), session_ttl: int | None = None) -> Policy:
+    """What ``python -m`` serves: tokens signed with TOKEN_SECRET, password attempts throttled,
+    login sessions that last ``session_ttl`` seconds (default: an hour); with ``redis``, the
+    throttle, the revoked tokens and the sessions are shared by every node.
     ``trusted_proxies``: the load balancers whose ``X-Forwarded-For`` is believed."""
     tokens = TokenIssuer(secret_from_environment())
+    ttl = session_ttl or SESSION_TTL_SECONDS
     if redis is None:
-        return Policy(tokens, throttle=Throttle(), trusted_proxies=trusted_proxies)
+        return Policy(tokens, throttle=Throttle(), trusted_proxies=trusted_proxies,
+                      sessions=SessionStore.in_memory(ttl))
     return Policy(tokens, throttle=Throttle.shared(redis_url, client_options()),
-                  revoked=RedisRevokedTokens(redis), trusted_proxies=trusted_proxies)
+                  revoked=RedisRevokedTokens(redis), trusted_proxies=trusted_proxies,
+                  sessions=SessionStore.in_redis(redis, ttl))
 
 
 def create_web_app(*, server_name: str, policy: Policy, templates: Path,
@@ -53,8 +58,12 @@ def create_web_app(*, server_name: str, policy: Policy, templates: Path,
     install_log_filters()
     origins = tuple(allowed_origins or ())
     hosts = frozenset(urlsplit(origin).hostname for origin in origins)
+    # the guard first: the session middleware gets the request as the client made it (https
+    # behind a TLS proxy reads __Host-session), and every route reads the session through it,
+    # the engine's too (as Socket.IO 4's io.engine.use(sessionMiddleware))
     app = web.Application(client_max_size=64 * 1024,
-                          middlewares=[guard(origins, hosts, policy.trusted_proxies)])
+                          middlewares=[guard(origins, hosts, policy.trusted_proxies),
+                                       policy.sessions.middleware()])
     app.on_response_prepare.append(security_headers())
     app[POLICY] = policy
     app[SESSIONS] = LiveSessions(policy, bus=RedisRevocationBus(redis) if redis else None)

@@ -70,11 +70,23 @@ def run(app: web.Application, args: argparse.Namespace, description: str) -> Non
     )
 
 
+def session_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--session-ttl", type=seconds, default=None, metavar="SECONDS",
+                        help="how long a login session lasts (default: an hour)")
+
+
+def seconds(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("at least 1 second")
+    return value
+
+
 def serve(create_app, *, description: str, default_port: int) -> None:
     """Run one of the two servers, its own pages plus ``--allow-origin`` ones allowed."""
-    args = parse(description, default_port)
+    args = parse(description, default_port, session_options)
     app = create_app(allowed_origins=own_origins(args), redis_url=args.redis,
-                     trusted_proxies=args.trust_proxy)
+                     trusted_proxies=args.trust_proxy, session_ttl=args.session_ttl)
     if args.redis:  # one node of several, behind a balancer
         app[ENGINE].sio.eio.cookie = SESSION_COOKIE
     run(app, args, description)

@@ -38,7 +38,8 @@ def fingerprint(identifier: str) -> str:
 
 def redacted(handshake: Mapping) -> dict:
     """A copy of a handshake object that may be shown: its query, headers, url and ``auth``
-    through the one rule above; what the server itself added (address, user, role) as is."""
+    through the one rule above; what the server itself added (address, user, role, the
+    session's content) as is."""
     safe = dict(handshake)
     if isinstance(handshake.get("query"), Mapping):
         safe["query"] = {name: [shown(name, v) for v in value] if isinstance(value, list)
@@ -50,6 +51,8 @@ def redacted(handshake: Mapping) -> dict:
         safe["url"] = redacted_url(handshake["url"])
     if isinstance(handshake.get("auth"), Mapping):
         safe["auth"] = dict.fromkeys(handshake["auth"], REDACTED)
+    if isinstance(handshake.get("session"), Mapping):  # 0.9's: what the session holds
+        safe["session"] = dict(handshake["session"])  # (its id stays in the cookie, hidden)
     return safe
 
 

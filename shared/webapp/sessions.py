@@ -6,9 +6,12 @@ connection is established the token is never verified again"). ``LiveSessions`` 
 - ``admit()`` runs on every CONNECT, before it is acknowledged. It registers the socket for
   revocation first and checks the credential after, so a logout is either seen by the check
   or finds the socket registered: no ordering of the two leaves a connection alive.
-- A socket whose token expires or is revoked, or whose user logs out everywhere, is ended:
-  it gets ``session_ended`` with a reason the client can show, then its whole Engine.IO
-  connection is closed (every namespace; a re-CONNECT on it is impossible).
+- A socket whose token or session expires or is revoked, or whose user logs out everywhere,
+  is ended: it gets ``session_ended`` with a reason the client can show, then its whole
+  Engine.IO connection is closed (every namespace; a re-CONNECT on it is impossible).
+
+A session is known here by the hash of its id (``Identity.session_id``), like a token by its
+id: the session id itself is never kept, logged or published.
 """
 
 import asyncio
@@ -22,14 +25,15 @@ log = logging.getLogger("handshake.sessions")
 
 
 class LiveSessions:
-    """The sockets of this process, by token and by user. ``bus``: with several processes, a
-    revocation is published to all of them (``RedisRevocationBus``) and each ends its own."""
+    """The sockets of this process, by credential (a token's id, a session's hash) and by
+    user. ``bus``: with several processes, a revocation is published to all of them
+    (``RedisRevocationBus``) and each ends its own."""
 
     def __init__(self, policy: Policy, bus=None):
         self.policy = policy
         self.bus = bus
         self._identities: dict[object, Identity] = {}  # socket -> who it connected as
-        self._by_token: dict[str, dict] = defaultdict(dict)  # token id -> {socket: None}
+        self._by_token: dict[str, dict] = defaultdict(dict)  # credential id -> {socket: None}
         self._by_user: dict[str, dict] = defaultdict(dict)  # user -> {socket: None}
         self._expiries: dict[object, asyncio.TimerHandle] = {}
         self._endings: set[asyncio.Task] = set()
@@ -59,7 +63,7 @@ class LiveSessions:
 
     async def _why_ended(self, identity: Identity) -> Refusal:
         try:
-            return await self.policy.still_valid(identity) or Refusal("revoked_token")
+            return await self.policy.still_valid(identity) or Refusal(identity.revoked_code)
         except Exception:
             return Refusal("unavailable")
 
@@ -67,12 +71,12 @@ class LiveSessions:
         self.forget(socket)  # watched once, whatever calls this
         self._identities[socket] = identity
         self._by_user[identity.user][socket] = None
-        if identity.token_id:
-            self._by_token[identity.token_id][socket] = None
+        if identity.credential_id:
+            self._by_token[identity.credential_id][socket] = None
         if identity.expires_at is not None:  # ended within a second of it (exp is in seconds)
             delay = max(0.0, identity.expires_at - time.time())
             self._expiries[socket] = asyncio.get_running_loop().call_later(
-                delay, self._end_soon, socket, "expired_token")
+                delay, self._end_soon, socket, identity.expired_code)
 
     def forget(self, socket) -> None:
         identity = self._identities.pop(socket, None)
@@ -80,7 +84,8 @@ class LiveSessions:
             return
         if (expiry := self._expiries.pop(socket, None)) is not None:
             expiry.cancel()
-        for index, key in ((self._by_user, identity.user), (self._by_token, identity.token_id)):
+        for index, key in ((self._by_user, identity.user),
+                           (self._by_token, identity.credential_id)):
             if key in index:
                 index[key].pop(socket, None)
                 if not index[key]:
@@ -90,12 +95,13 @@ class LiveSessions:
         """The ``disconnect`` listener: stop watching a socket that has gone."""
         self.forget(socket)
 
-    async def revoke(self, token_id: str) -> None:
-        """End every live socket that connected with this token: this node's at once, the
-        other nodes' through the bus (``RevocationUnavailable`` if it cannot carry the news)."""
-        await self.end_token(token_id)
+    async def revoke(self, credential_id: str) -> None:
+        """End every live socket that connected with this token or session: this node's at
+        once, the other nodes' through the bus (``RevocationUnavailable`` if it cannot carry
+        the news)."""
+        await self.end_token(credential_id)
         if self.bus:
-            await self.bus.publish({"token": token_id})
+            await self.bus.publish({"token": credential_id})
 
     async def revoke_user(self, user: str, before: float) -> None:
         """Log ``user`` out everywhere: end every live socket of theirs authenticated before
@@ -104,8 +110,10 @@ class LiveSessions:
         if self.bus:
             await self.bus.publish({"user": user, "before": before})
 
-    async def end_token(self, token_id: str) -> None:
-        await self._end_all(self._by_token.get(token_id, ()), "revoked_token")
+    async def end_token(self, credential_id: str) -> None:
+        sockets = list(self._by_token.get(credential_id, ()))
+        if sockets:
+            await self._end_all(sockets, self._identities[sockets[0]].revoked_code)
 
     async def end_user(self, user: str, before: float) -> None:
         await self._end_all([socket for socket in self._by_user.get(user, ())

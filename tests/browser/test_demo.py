@@ -1,6 +1,6 @@
 """The side-by-side demo as a reader meets it, in real Chromium against real servers.
 
-Every flow of issue #13: an identity is never shown without where it came from (the token
+Every flow of issue #13: an identity is never shown without where it came from (the session
 cookie a failed login leaves behind), Log out, Disconnect resets both panes, every button works
 in every state, a server that is down or never answers fails visibly within seconds, and each
 pane tells what its era's server did, in that era's terms.
@@ -89,7 +89,7 @@ async def test_a_failed_login_never_shows_the_cookie_s_user_without_saying_where
     assert await connect_both(page, "bob", "builder", "cookie") == {"legacy": bob,
                                                                    "middleware": bob}
     assert set((await texts(page, ".source")).values()) == {
-        "Identity from: the token cookie POST /login just set for bob."}
+        "Identity from: the session cookie POST /login just set for bob."}
     await page.get_by_role("button", name="Disconnect").click()
 
     # A wrong user and password: /login refuses them, the browser still sends bob's cookie.
@@ -97,13 +97,13 @@ async def test_a_failed_login_never_shows_the_cookie_s_user_without_saying_where
                                                                      "middleware": bob}
     for name, source in (await texts(page, ".source")).items():
         assert source.startswith("Not what you typed: POST /login refused “mallory”, but the "
-                                 "browser still holds the token cookie of an earlier login as "
+                                 "browser still holds the session cookie of an earlier login as "
                                  "bob"), (name, source)
         assert await page.get_attribute(f"[data-pane={name}] .source", "data-warning") == "true"
     cookie_line = await page.text_content("[data-pane=legacy] .cookie")
     assert cookie_line.startswith("bob (admin), set by POST /login at ")
 
-    # Log out revokes the cookie's token on each server and clears it: nothing is left to send.
+    # Log out ends the cookie's session on the servers and clears it: nothing is left to send.
     await page.get_by_role("button", name="Log out", exact=True).click()
     await until_true_in_page(page, """[...document.querySelectorAll('.verdict')]
         .every(v => v.textContent.startsWith('Logged out'))""")
@@ -117,8 +117,8 @@ async def test_a_failed_login_never_shows_the_cookie_s_user_without_saying_where
 
 async def test_log_out_everywhere_ends_the_user_s_sessions_in_every_browser(demo, page_of,
                                                                           browser):
-    """Two browsers of alice's, one connected with her password, one with the token cookie:
-    Log out everywhere in one ends both, in both panes; the cookie's token is refused after."""
+    """Two browsers of alice's, one connected with her password, one with the session cookie:
+    Log out everywhere in one ends both, in both panes; the cookie's session is refused after."""
     alice = {"legacy": "Accepted as alice (user)", "middleware": "Accepted as alice (user)"}
     other_device = await browser.new_context()
     try:
@@ -156,14 +156,14 @@ async def test_on_a_server_s_own_page_the_cookie_travels_whatever_the_carrier(im
     await page.locator(".source[data-warning=true]").wait_for(timeout=5_000)
     assert await verdict.text_content() == "Accepted as bob (admin)"
     assert (await page.text_content(".source")).startswith(
-        "Not what you typed: POST /login refused “bob”, but the browser still holds the token "
-        "cookie of an earlier login as bob")
+        "Not what you typed: POST /login refused “bob”, but the browser still holds the "
+        "session cookie of an earlier login as bob")
 
 
-async def test_log_out_in_one_tab_ends_the_socket_another_tab_opened_with_that_token(
+async def test_log_out_in_one_tab_ends_the_socket_another_tab_opened_with_that_session(
     impl, server, page_of
 ):
-    """On a server's own page: the tab that logs out revokes the cookie's token, and the server
+    """On a server's own page: the tab that logs out ends the cookie's session, and the server
     ends the live socket an older tab opened with it."""
     older = await page_of(server)
     await older.select_option("#carrier", "cookie")
@@ -172,9 +172,10 @@ async def test_log_out_in_one_tab_ends_the_socket_another_tab_opened_with_that_t
     await verdict.filter(has_text="Accepted as alice (user)").wait_for(timeout=5_000)
     page = await page_of(server)
     await page.get_by_role("button", name="Log out", exact=True).click()
-    await verdict.filter(has_text="Session ended: Token revoked").wait_for(timeout=5_000)
+    await verdict.filter(has_text="Session ended: Session expired or unknown").wait_for(
+        timeout=5_000)
     assert await page.text_content(".verdict") == (
-        "Logged out: the token in the cookie is revoked, the cookie cleared")
+        "Logged out: the session is ended on the server, its cookie cleared")
     story = await older.text_content(".story")
     assert {"legacy": "0.9's authorization ran once, on the handshake",
             "middleware": "Middlewares run once per CONNECT"}[impl.id] in story

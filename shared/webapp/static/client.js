@@ -48,11 +48,12 @@
     }));
   }
 
-  // ---- the token cookie ------------------------------------------------------------------
-  // POST /login sets an HttpOnly cookie: the page cannot read it, so it remembers what its own
-  // logins set. Cookies are per host, not per port: both demo servers on 127.0.0.1 share one.
+  // ---- the session cookie ----------------------------------------------------------------
+  // POST /login starts a server-side session and sets its HttpOnly cookie: the page cannot
+  // read it, so it remembers what its own logins set. Cookies are per host, not per port: both
+  // demo servers on 127.0.0.1 share one.
   function cookieKey(pane) {
-    return `handshake-demo:token-cookie:${new URL(pane.server).hostname}`;
+    return `handshake-demo:session-cookie:${new URL(pane.server).hostname}`;
   }
 
   function cookieHeld(pane) {
@@ -109,7 +110,7 @@
         return { query: { username, password } };
       case "query-token":
         return { query: { token: pane.token } };
-      case "cookie": // whatever token cookie the browser holds; cross-origin: withCredentials
+      case "cookie": // the session cookie the browser holds; cross-origin: withCredentials
         return { withCredentials: true };
       case "header": // browsers send extra headers on polling requests only: poll first
         return {
@@ -237,8 +238,8 @@
       const held = cookieHeld(pane);
       const when = held && held.user === verdict.user ? ` (set at ${held.at})` : "";
       return { warning: true, text: `Not what you typed: ${instead}, but the browser still ` +
-        `holds the token cookie of an earlier login as ${verdict.user}${when}, and sent it. ` +
-        "Log out clears it." };
+        `holds the session cookie of an earlier login as ${verdict.user}${when}, and sent ` +
+        "it. Log out ends that session and clears it." };
     };
     switch (request.carrier) {
       case "query-password":
@@ -247,7 +248,8 @@
           request.carrier === "query-password" ? "query" : "auth payload"}.` };
       case "cookie":
         if (got && got.token && !got.given) {
-          return { text: `Identity from: the token cookie POST /login just set for ${got.user}.` };
+          return { text: `Identity from: the session cookie POST /login just set for ${
+            got.user}.` };
         }
         return fromCookie(got && got.given ? "the token you pasted travels in no cookie"
           : `POST /login refused ${typed}`);
@@ -289,7 +291,7 @@
       pane.token = got.token;
       if (!pane.token) {
         step(pane, request.carrier === "cookie"
-          ? "no new token: the browser sends whatever token cookie it still holds"
+          ? "no new session: the browser sends whatever session cookie it still holds"
           : "no token: connecting without credentials");
       }
     }
@@ -318,7 +320,7 @@
       }, VERDICT_TIMEOUT_MS);
       watch(pane, socket, settle);
       socket.on("disconnect", (reason) => step(pane, `disconnected: ${reason}`));
-      // The server ends a live socket whose token expired or was revoked; log in again to go on.
+      // The server ends a live socket whose token or session ended; log in again to go on.
       socket.on("session_ended", (data) => {
         step(pane, `session ended by the server: ${data.message} (${data.reason})`);
         show(pane, { accepted: false, kind: "session_ended", message: data.message,
@@ -349,18 +351,23 @@
     try {
       const response = await fetch(new URL(path, pane.server), {
         method: "POST",
-        credentials: "include", // the token cookie, which the page cannot read
+        credentials: "include", // the session cookie, which the page cannot read
         signal: AbortSignal.timeout(OPEN_TIMEOUT_MS),
       });
       const body = await response.json().catch(() => ({}));
       step(pane, `POST ${path} -> ${response.status}${body.error ? " " + body.error : ""}`);
-      // Log out clears the cookie; Log out everywhere leaves it, its token refused everywhere
-      if (!everywhere && (response.ok || response.status === 400)) setCookieMemory(pane, null);
+      // Log out ends the session and clears its cookie (also one whose session had ended:
+      // another server sharing the store was quicker); Log out everywhere leaves it, refused.
+      const ended = body.error === "invalid_session";
+      if (!everywhere && (response.ok || response.status === 400 || ended)) {
+        setCookieMemory(pane, null);
+      }
       const done = everywhere ? "Logged out everywhere: every session of this user has ended"
-        : "Logged out: the token in the cookie is revoked, the cookie cleared";
+        : "Logged out: the session is ended on the server, its cookie cleared";
       text = response.ok ? done
-        : response.status === 400 ? "Logged out: the browser held no token cookie"
-          : `Log out refused: HTTP ${response.status} ${body.error || ""}`.trim();
+        : response.status === 400 ? "Logged out: the browser held no session cookie"
+          : ended && !everywhere ? "Logged out: the session had already ended, its cookie cleared"
+            : `Log out refused: HTTP ${response.status} ${body.error || ""}`.trim();
     } catch (err) {
       step(pane, `POST ${path}: ${why(err)}`);
       text = `Log out failed: ${why(err)} from ${pane.server}`;
@@ -391,7 +398,9 @@
   function readsFrom(era, carrier) {
     const handshake = era === "0.9" ? "handshake_data" : "socket.handshake";
     if (carrier.startsWith("query")) return `${handshake}["query"]`;
-    if (carrier === "cookie") return `${handshake}["headers"]["cookie"]`;
+    if (carrier === "cookie") { // the session the cookie names, read in the era's own way
+      return era === "0.9" ? `${handshake}["session"]` : "get_session(socket.aiohttp_request)";
+    }
     if (carrier === "header") return `${handshake}["headers"]["authorization"]`;
     return era === "0.9" ? null : `socket.handshake["auth"]`;
   }
@@ -464,7 +473,7 @@
           return [`The server ended this socket: \`${verdict.message}\` ` +
             `(\`${verdict.reason}\`).`,
           "0.9's `authorization` ran once, on the handshake, and never again: ending a " +
-            "socket whose token expired or was revoked is this app's own addition."];
+            "socket whose token or session ended is this app's own addition."];
         }
         return [`${verdict.summary}: the HTTP handshake never completed, so ` +
           "`authorization` never ran. Is the server running?"];
@@ -519,8 +528,8 @@
         if (verdict.kind === "session_ended") {
           return [`The server ended this socket: \`${verdict.message}\` ` +
             `(\`${verdict.reason}\`).`,
-          "Middlewares run once per CONNECT: ending a socket whose token expired or was " +
-            "revoked is this app's own addition."];
+          "Middlewares run once per CONNECT: ending a socket whose token or session ended " +
+            "is this app's own addition."];
         }
         return [`${verdict.summary}: no CONNECT packet reached the server, so no ` +
           "middleware ran. Is the server running?"];
