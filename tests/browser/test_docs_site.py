@@ -40,19 +40,47 @@ async def site(servers):
 async def test_before_and_after_tabs_switch_together(site, context):
     page = await context.new_page()
     await page.goto(site + "/migration-guide/")
-    after = page.locator(".tabbed-labels label", has_text="1.0+: middleware")
+    after = page.locator(".tabbed-labels label", has_text="1.0+: Python")
     assert await after.count() >= 4
     await after.last.click()  # one that is not selected yet: the first may already be
     checked = await page.evaluate("""() => [...document.querySelectorAll('.tabbed-set')]
         .filter(set => [...set.querySelectorAll('.tabbed-labels label')]
-            .some(label => label.textContent.trim() === '1.0+: middleware'))
+            .some(label => label.textContent.trim() === '1.0+: Python'))
         .map(set => {
             const labels = [...set.querySelectorAll('.tabbed-labels label')];
-            const index = labels.findIndex(l => l.textContent.trim() === '1.0+: middleware');
+            const index = labels.findIndex(l => l.textContent.trim() === '1.0+: Python');
             return set.querySelectorAll(':scope > input')[index].checked;
         })""")
     assert checked and all(checked), checked
     assert hosts_contacted(context.requests) == {"127.0.0.1"}
+
+
+# Each era's tabs carry one label on every page: the reader's choice follows them around
+SELECTED = """label => [...document.querySelectorAll('.tabbed-set')]
+    .filter(set => [...set.querySelectorAll('.tabbed-labels label')]
+        .some(l => l.textContent.trim() === label))
+    .map(set => {
+        const labels = [...set.querySelectorAll('.tabbed-labels label')];
+        const index = labels.findIndex(l => l.textContent.trim() === label);
+        return set.querySelectorAll(':scope > input')[index].checked;
+    })"""
+
+
+@pytest.mark.parametrize(("label", "pages"), [
+    ("1.0+: JavaScript (socket.io 4.8)",
+     ["/tutorial/middleware/", "/nodejs/", "/original-thread/"]),
+    ("0.9: JavaScript (socket.io 0.9.19)",
+     ["/tutorial/legacy/", "/nodejs/", "/original-thread/"]),
+])
+async def test_a_javascript_tab_chosen_on_one_page_is_chosen_on_the_others(site, context,
+                                                                            label, pages):
+    page = await context.new_page()
+    await page.goto(site + "/migration-guide/")
+    await page.locator(".tabbed-labels label", has_text=label).first.click()
+    for path in pages:
+        await page.goto(site + path)
+        chosen = await page.evaluate(SELECTED, label)
+        assert chosen and all(chosen), (path, chosen)
 
 
 @pytest.mark.parametrize("path", ["/tutorial/legacy/", "/tutorial/middleware/"])
