@@ -1,0 +1,264 @@
+"""Flask-Login in Flask-SocketIO (``examples/native/flask_login_app.py``), from outside: the app
+on Werkzeug on an ephemeral loopback port, ``POST /login`` over HTTP, then real Socket.IO
+clients that send only the session cookie."""
+
+import asyncio
+import logging
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiohttp
+import pytest
+from flask import Flask
+from flask_login import LoginManager, current_user, login_user, logout_user
+from werkzeug.serving import make_server
+
+from examples.native import flask_login_app
+from shared.policy import REFUSALS
+from tests.client import RefusalLog, connect, python_client, until
+from tests.raw_client import RawWebSocket, raw_handshake
+
+ROOT = Path(__file__).resolve().parents[1]
+COOKIE = "session"  # Flask's session cookie name, which Flask-Session keeps
+FOREIGN = "http://evil.example"
+PASSWORDS = {"alice": "wonderland", "bob": "builder"}
+
+
+@asynccontextmanager
+async def serve(app: Flask):
+    """Werkzeug's threaded server in a thread, as Flask-SocketIO's threading mode runs it."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        await asyncio.to_thread(server.shutdown)
+        server.server_close()
+        await asyncio.to_thread(thread.join, 10)
+        assert not thread.is_alive(), "werkzeug did not stop"
+
+
+@pytest.fixture(autouse=True)
+def quiet_request_lines():
+    """Werkzeug logs request lines at INFO; the example's ``python -m`` logs from WARNING."""
+    werkzeug = logging.getLogger("werkzeug")
+    level = werkzeug.level
+    werkzeug.setLevel(logging.WARNING)
+    yield
+    werkzeug.setLevel(level)
+
+
+@pytest.fixture
+async def url(policy):
+    app = flask_login_app.create_app(policy)
+    try:
+        async with serve(app) as base:
+            yield base
+    finally:
+        await asyncio.to_thread(app.extensions["socketio"].server.shutdown)
+        app.extensions["policy_loop"].close()
+
+
+async def log_in(url: str, username: str, password: str, *, form: bool = False):
+    """``POST /login``: its status, its JSON body, and the session cookie it set (or None)."""
+    body = {"username": username, "password": password}
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http, \
+            http.post(url + "/login", **({"data": body} if form else {"json": body})) as reply:
+        cookie = reply.cookies.get(COOKIE)
+        return reply.status, await reply.json(), cookie.value if cookie else None
+
+
+async def log_out(url: str, cookie: str) -> int:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http, \
+            http.post(url + "/logout", headers={"Cookie": f"{COOKIE}={cookie}"}) as reply:
+        return reply.status
+
+
+async def connect_with(url: str, cookie: str | None, transports=None):
+    headers = {"Cookie": f"{COOKIE}={cookie}"} if cookie else {}
+    return await connect(url, RefusalLog(), headers=headers, transports=transports)
+
+
+def refused_with(code: str) -> dict:
+    return {"message": REFUSALS[code], "data": {"code": code}}
+
+
+async def test_not_logged_in_is_refused(url):
+    result = await connect_with(url, None)
+    assert result.connect_error == refused_with("missing_credentials"), result.seen
+
+
+@pytest.mark.parametrize(("username", "role", "form"),
+                         [("alice", "user", False), ("bob", "admin", True)],
+                         ids=["json", "form"])
+async def test_logged_in_is_welcomed_by_name(url, username, role, form):
+    status, body, cookie = await log_in(url, username, PASSWORDS[username], form=form)
+    assert (status, body) == (200, {"user": username, "role": role})
+    assert cookie is not None
+    result = await connect_with(url, cookie)
+    assert result.welcome == {"user": username, "role": role, "server": "native-flask-login"}
+
+
+async def test_the_session_cookie_is_an_id_httponly_and_lax(url):
+    """The cookie holds no readable claim: only Flask-Session's random id."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http, \
+            http.post(url + "/login", json={"username": "alice",
+                                            "password": "wonderland"}) as reply:
+        morsel = reply.cookies[COOKIE]
+    assert morsel["httponly"] is True
+    assert morsel["samesite"] == "Lax"
+    assert "alice" not in morsel.value and len(morsel.value) >= 40  # 32 random bytes, base64
+
+
+async def test_logging_in_again_gives_a_new_session_id(url):
+    """Flask-Session's ``regenerate()`` at /login: an id known before the login (fixation) opens
+    nothing after it."""
+    *_, before = await log_in(url, "alice", "wonderland")
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http, \
+            http.post(url + "/login", json={"username": "bob", "password": "builder"},
+                      headers={"Cookie": f"{COOKIE}={before}"}) as reply:
+        after = reply.cookies[COOKIE].value
+    assert after != before
+    assert (await connect_with(url, after)).welcome["user"] == "bob"
+    result = await connect_with(url, before)
+    assert result.connect_error == refused_with("invalid_session"), result.seen
+
+
+async def test_a_wrong_password_gets_401_and_no_connection(url):
+    status, body, cookie = await log_in(url, "alice", "not-her-password")
+    assert (status, body, cookie) == (401, {"error": "bad_credentials"}, None)
+    result = await connect_with(url, cookie)
+    assert result.connect_error == refused_with("missing_credentials"), result.seen
+
+
+async def test_logout_ends_that_logins_connections_and_its_old_cookie(url):
+    """Every live connection of the login ends within 2 s, on WebSocket and on polling; the
+    same user's other login keeps its own; the cookie copied before /logout is refused."""
+    *_, cookie = await log_in(url, "alice", "wonderland")
+    *_, other_cookie = await log_in(url, "alice", "wonderland")
+    async with python_client() as websocket, python_client() as polling, \
+            python_client() as other:
+        for client, sent, transports in [(websocket, cookie, ["websocket"]),
+                                         (polling, cookie, ["polling"]),
+                                         (other, other_cookie, ["websocket"])]:
+            await client.connect(url, headers={"Cookie": f"{COOKIE}={sent}"},
+                                 transports=transports, wait_timeout=3)
+        started = time.monotonic()
+        assert await log_out(url, cookie) == 204
+        await until(lambda: not websocket.connected and not polling.connected, timeout=2)
+        ended_after = time.monotonic() - started
+        assert other.connected
+    assert ended_after < 2
+    result = await connect_with(url, cookie)
+    assert result.connect_error == refused_with("invalid_session"), result.seen
+    assert (await connect_with(url, other_cookie)).welcome["user"] == "alice"
+
+
+async def test_a_foreign_origin_with_the_good_cookie_is_refused_on_polling(url):
+    *_, cookie = await log_in(url, "alice", "wonderland")
+    same_site = await raw_handshake(url, headers={"Cookie": f"{COOKIE}={cookie}",
+                                                  "Origin": url})
+    assert same_site.welcome == {"user": "alice", "role": "user", "server": "native-flask-login"}
+    foreign = await raw_handshake(url, headers={"Cookie": f"{COOKIE}={cookie}",
+                                                "Origin": FOREIGN})
+    assert (foreign.status, foreign.connected) == (400, False)
+    assert "Not an accepted origin" in foreign.body
+
+
+async def test_a_foreign_origin_with_the_good_cookie_is_refused_on_websocket(url):
+    *_, cookie = await log_in(url, "alice", "wonderland")
+    async with aiohttp.ClientSession(headers={"Cookie": f"{COOKIE}={cookie}", "Origin": url},
+                                     cookie_jar=aiohttp.DummyCookieJar()) as http:
+        websocket = await RawWebSocket.open(http, url)
+        await websocket.send("0")  # CONNECT to /
+        assert (await websocket.next('2["welcome"')).startswith('2["welcome",{"user":"alice"')
+        await websocket.close()
+    async with aiohttp.ClientSession(headers={"Cookie": f"{COOKIE}={cookie}",
+                                              "Origin": FOREIGN},
+                                     cookie_jar=aiohttp.DummyCookieJar()) as http:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await RawWebSocket.open(http, url)
+    assert refused.value.status == 400
+
+
+def cookie_session_app() -> Flask:
+    """The same Flask-Login calls on Flask's default session: a signed cookie the client
+    holds, which the server cannot take back."""
+    app = Flask(__name__)
+    app.secret_key = secrets.token_bytes(32)
+    LoginManager(app).user_loader(lambda user_id: flask_login_app.Member(user_id, "user"))
+
+    @app.post("/login")
+    def login():
+        login_user(flask_login_app.Member("alice", "user"))
+        return "", 204
+
+    @app.post("/logout")
+    def logout():
+        logout_user()
+        return "", 204
+
+    @app.get("/me")
+    def me():
+        return {"user": current_user.id} if current_user.is_authenticated else ("", 401)
+
+    return app
+
+
+async def test_on_flasks_default_session_the_old_cookie_outlives_logout():
+    """Why the example keeps the session on the server."""
+    async with serve(cookie_session_app()) as base, \
+            aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        async with http.post(base + "/login") as reply:
+            old = {"Cookie": f"{COOKIE}={reply.cookies[COOKIE].value}"}
+        async with http.post(base + "/logout", headers=old) as reply:
+            assert reply.status == 204
+            new = {"Cookie": f"{COOKIE}={reply.cookies[COOKIE].value}"}
+        async with http.get(base + "/me", headers=new) as reply:
+            assert reply.status == 401  # the browser, with the cookie /logout set, is out
+        async with http.get(base + "/me", headers=old) as reply:
+            assert (reply.status, await reply.json()) == (200, {"user": "alice"})
+
+
+async def test_python_m_serves_and_stops():
+    """``python -m examples.native.flask_login_app``, with its real (throttled) policy: a
+    login, a welcome over its cookie; Ctrl-C stops it."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "examples.native.flask_login_app", "--port", str(port)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env={**os.environ, "TOKEN_SECRET": ""})
+    try:
+        async with asyncio.timeout(15):
+            while True:
+                assert process.poll() is None, process.stdout.read().decode()
+                try:
+                    status, _, cookie = await log_in(base, "alice", "wonderland")
+                    break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+        welcome = (await connect_with(base, cookie)).welcome
+        process.send_signal(signal.SIGINT)
+        output, _ = await asyncio.to_thread(process.communicate, timeout=10)
+        assert process.returncode == 0, output.decode()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+    assert status == 200
+    assert welcome == {"user": "alice", "role": "user", "server": "native-flask-login"}
+    assert "wonderland" not in output.decode()
