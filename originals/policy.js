@@ -27,6 +27,7 @@ const REFUSALS = {
   busy: "Server busy, try again later",
   unavailable: "Service unavailable, try again later",
   revoked_token: "Token revoked",
+  invalid_session: "Session expired or unknown",
 };
 
 // Maps, not objects: a username or namespace such as "__proto__" must find nothing.
@@ -87,10 +88,13 @@ function cookiesNamed(headers, name) {
 }
 
 // --8<-- [start:session]
-/** The session carrier: a session cookie was sent, and `session` is what the session store
- * holds for it, or null (a bad signature, an unknown id, expired, logged out). Only the
+/** The session carrier: `values`, every value of the session cookie the handshake sent (more
+ * than one: which is meant is not guessed), and `session`, what the session store holds for
+ * it, or null (a bad or missing signature, an unknown id, expired, logged out). Only the
  * user's name is kept in a session; the role is looked up, as for a token. */
-function sessionIn(session) {
+function sessionIn(values, session) {
+  const problem = problemWith(values.length === 1 ? values[0] : values);
+  if (problem) return { carrier: "session cookie", problem };
   return { carrier: "session cookie", session: session && session.user ? session : null };
 }
 // --8<-- [end:session]
@@ -177,7 +181,8 @@ function check(credential) {
 
 function checkSession(session) {
   const user = session && USERS.get(session.user);
-  return user ? identity(session.user, user.role) : refusal("bad_credentials");
+  // names no live session, or a user who no longer exists: the cookie is of no use any more
+  return user ? identity(session.user, user.role) : refusal("invalid_session");
 }
 
 async function checkPassword(username, password) {

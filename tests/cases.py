@@ -124,7 +124,7 @@ CASES = [
     HandshakeCase("cookie-token-duplicated", "cookie", "malformed_credentials",
                   headers=cookie(f"token={ALICE}; token={BOB}")),
     HandshakeCase("cookie-without-token", "cookie", "missing_credentials",
-                  headers=cookie("theme=dark; session=abc")),
+                  headers=cookie("theme=dark; lang=en")),
     HandshakeCase("cookie-malformed-header", "cookie", "missing_credentials",
                   headers=cookie(";;==;theme")),
     # Nothing at all.
@@ -172,9 +172,12 @@ CASES = [
 # --8<-- [start:session-cases]
 @dataclass(frozen=True)
 class SessionCase:
-    """A handshake whose only credential is the session cookie: ``session`` says what the
-    cookie holds (tests/test_session_cookie.py makes it: ``good`` is a fresh ``POST /login``'s),
-    ``expect`` a user name or a refusal code, the same on every server. ``origin``: the page
+    """A handshake whose credential is the session cookie, run on all four servers (the
+    Python ones by tests/test_session_cookie.py, the Node ones by
+    tests/test_originals_sessions.py). ``session`` says what the client sends, by kind; each
+    runner makes that cookie for its server, under the name its session library gives it
+    (``session`` in Python, ``connect.sid`` on Node): ``good`` is a fresh ``POST /login``'s.
+    ``expect``: a user name or a refusal code, the same on every server. ``origin``: the page
     it comes from, when not the server's own; ``transport``: how the handshake travels."""
 
     id: str
@@ -192,17 +195,18 @@ SESSION_CASES = [
     SessionCase("session-good", "good", "alice"),
     SessionCase("session-good-websocket", "good", "alice", transport="websocket"),
     SessionCase("session-tampered", "tampered", "invalid_session",
-                note="a live session's id with one digit changed"),
+                note="a live session's cookie, one character changed"),
+    SessionCase("session-unsigned", "unsigned", "invalid_session",
+                note="not of the shape this server makes: Node's id without its signature, "
+                     "Python's `abc`"),
     SessionCase("session-unknown", "unknown", "invalid_session",
-                note="an id of the right shape that no login made"),
+                note="of the right shape, for an id no login made"),
     SessionCase("session-expired", "expired", "invalid_session",
-                note="its lifetime (--session-ttl) is over"),
+                note="accepted until its lifetime (--session-ttl) is over"),
     SessionCase("session-logged-out", "logged-out", "invalid_session",
                 note="POST /logout ended it"),
-    SessionCase("session-not-an-id", "not-an-id", "missing_credentials",
-                note="not of the shape ids have: no session of ours, never looked up"),
     SessionCase("session-duplicated", "duplicated", "malformed_credentials",
-                note="two session cookies: which one is meant is not guessed"),
+                note="two live sessions' cookies: which one is meant is not guessed"),
     SessionCase("session-with-token-of-another-user", "good+bob-token",
                 "conflicting_credentials", note="a token of bob's in the query as well"),
     SessionCase("session-foreign-origin-polling", "good", "foreign_origin",

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
 import aiohttp
+from yarl import URL
 
 from tests.client09 import FRAME, split_packet
 from tests.client09 import connect09 as connect09_polling
@@ -33,13 +34,14 @@ class Seen:
     connect_error: dict | None = None
 
 
-async def connect_4(url: str, headers: dict, transport: str) -> Seen:
+async def connect_4(url: str, headers: dict, transport: str, query: str = "") -> Seen:
+    """``query``: more of the handshake's query string, percent-encoded (``token=…``)."""
     if transport == "polling":
-        answer = await raw_handshake(url, headers=headers)
+        answer = await raw_handshake(url, query=query, headers=headers)
         return Seen(answer.welcome, answer.status, answer.body, answer.connect_error)
     async with aiohttp.ClientSession() as http:
         try:
-            socket = await Socket4.open(http, url, headers)
+            socket = await Socket4.open(http, url, headers, query)
         except aiohttp.WSServerHandshakeError as refused:
             return Seen(status=refused.status)
         async with socket:
@@ -53,9 +55,11 @@ class Socket4:
         self.ws = ws
 
     @classmethod
-    async def open(cls, http: aiohttp.ClientSession, url: str, headers: dict) -> "Socket4":
+    async def open(cls, http: aiohttp.ClientSession, url: str, headers: dict,
+                   query: str = "") -> "Socket4":
         ws_url = f"{url.replace('http', 'ws', 1)}/socket.io/?EIO=4&transport=websocket"
-        socket = cls(await http.ws_connect(ws_url, headers=headers))
+        ws_url += f"&{query}" if query else ""
+        socket = cls(await http.ws_connect(URL(ws_url, encoded=True), headers=headers))
         assert (await socket.ws.receive_str(timeout=5)).startswith("0{")  # Engine.IO OPEN
         await socket.ws.send_str("40")  # Socket.IO CONNECT to /
         return socket
@@ -95,12 +99,13 @@ class Socket4:
         await self.ws.close()
 
 
-async def connect_09(url: str, headers: dict, transport: str) -> Seen:
+async def connect_09(url: str, headers: dict, transport: str, query: str = "") -> Seen:
+    """``query``: more of the handshake's query string, percent-encoded (``token=…``)."""
     if transport == "polling":
-        answer = await connect09_polling(url, headers=headers)
+        answer = await connect09_polling(url, query=query, headers=headers)
         return Seen(answer.welcome, answer.status, answer.body)
     async with aiohttp.ClientSession() as http:
-        socket = await Socket09.open(http, url, headers)
+        socket = await Socket09.open(http, url, headers, query)
         if isinstance(socket, Seen):
             return socket
         async with socket:
@@ -115,9 +120,10 @@ class Socket09:
         self.ws = ws
 
     @classmethod
-    async def open(cls, http: aiohttp.ClientSession, url: str, headers: dict):
-        stamp = int(time.time() * 1000)
-        async with http.get(f"{url}/socket.io/1/?t={stamp}", headers=headers) as answer:
+    async def open(cls, http: aiohttp.ClientSession, url: str, headers: dict, query: str = ""):
+        stamp = f"t={int(time.time() * 1000)}"
+        handshake = URL(f"{url}/socket.io/1/?{f'{query}&' if query else ''}{stamp}", encoded=True)
+        async with http.get(handshake, headers=headers) as answer:
             body = await answer.text()
             if answer.status != 200:
                 return Seen(status=answer.status, body=body)

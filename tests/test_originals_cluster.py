@@ -173,7 +173,7 @@ async def test_a_logout_on_one_node_ends_the_connection_on_the_other(cluster):
         ended_after = time.monotonic() - logged_out
     assert ended_after < 2
     refused = await CONNECT["4.8"](b.url, browser(cookie, b.url), "websocket")
-    assert refused.connect_error["data"]["code"] == "bad_credentials"
+    assert refused.connect_error["data"]["code"] == "invalid_session"
 # --8<-- [end:logout-across-nodes]
 
 

@@ -1,7 +1,8 @@
 """The session cookie, from outside, on both servers, with each storage (this process's memory,
-and a real redis-server): every row of ``SESSION_CASES`` (tests/cases.py), a logout that ends
-the live connection within two seconds, the session as each era's handlers read it, and the
-cookie's attributes over http and behind a TLS proxy. Across nodes: test_cluster_sessions.py."""
+and a real redis-server): every row of ``SESSION_CASES`` (tests/cases.py; the Node servers run
+them in test_originals_sessions.py), a logout that ends the live connection within two
+seconds, the session as each era's handlers read it, and the cookie's attributes over http and
+behind a TLS proxy. Across nodes: test_cluster_sessions.py."""
 
 import asyncio
 import time
@@ -111,12 +112,14 @@ async def logout(url: str, cookie: str, path: str = "/logout") -> tuple[int, dic
 
 
 async def cookie_for(case: SessionCase, url: str, policy) -> tuple[str | None, str]:
-    """The Cookie header (None: none) and the query string the case's handshake sends."""
+    """The Cookie header (None: none) and the query string the case's handshake sends.
+    aiohttp-session's cookie, ``session`` over plain http, holds a bare random id with no
+    signature: ``unsigned`` is a value of another shape than the ids, one no login made."""
     if case.session == "none":
         return None, ""
     if case.session == "unknown":
         return f"session={new_session_id()}", ""
-    if case.session == "not-an-id":
+    if case.session == "unsigned":  # a value of no shape an id of ours has
         return "session=abc", ""
     session_id = await login(url)
     if case.session == "tampered":
@@ -131,8 +134,7 @@ async def cookie_for(case: SessionCase, url: str, policy) -> tuple[str | None, s
 
 
 async def handshake(url: str, case: SessionCase, cookie: str | None, query: str, refusals):
-    headers = {**({"Cookie": cookie} if cookie else {}),
-               **({"Origin": case.origin} if case.origin else {})}
+    headers = {**({"Cookie": cookie} if cookie else {}), "Origin": case.origin or url}
     transports = ["websocket"] if case.transport == "websocket" else None  # None: poll first
     return await connect(url + query, refusals, headers=headers, transports=transports)
 

@@ -43,7 +43,7 @@ app.post("/login", function (req, res, next) {
 
 // --8<-- [start:logout]
 app.post("/logout", function (req, res, next) {
-  if (!req.session.user) return res.status(401).json({ error: "bad_credentials" });
+  if (!req.session.user) return res.status(401).json({ error: "invalid_session" });
   var sid = req.sessionID;
   req.session.destroy(function (err) {  // from the store: the cookie is refused from now on
     if (err) return next(err);

@@ -12,7 +12,8 @@ function authorization(handshakeData, callback) {
   sessions.load(handshakeData).then(function (found) {
     session = found;
     var presented = policy.credentialsIn(handshakeData.query, handshakeData.headers);
-    if (session !== undefined) presented.push(policy.sessionIn(session));
+    var sent = policy.cookiesNamed(handshakeData.headers, sessions.KEY);  // all, not the first
+    if (sent.length) presented.push(policy.sessionIn(sent, session));
     return policy.authenticate(presented, { client: client });
   }).then(function (verdict) {
     // refused: 403 "handshake unauthorized" for the client, the reason only in our log

@@ -23,9 +23,9 @@ function middleware(ttlSeconds) {
 // --8<-- [start:load]
 var parseCookies = express.cookieParser(shared.SESSION_SECRET);
 
-/** The session a handshake's cookie names, as a promise: undefined when it sends no session
- * cookie, null when the signature is wrong or the store has no such session (unknown,
- * expired, logged out). Its id goes on handshakeData.sessionID. */
+/** The session a handshake's cookie names, as a promise: null when it sends none, when the
+ * signature is wrong or missing, or when the store has no such session (unknown, expired,
+ * logged out). Its id goes on handshakeData.sessionID. */
 function load(handshakeData) {
   return new Promise(function (resolve, reject) {
     // a request of its own: cookies and the secret must not end up on socket.handshake
@@ -33,8 +33,7 @@ function load(handshakeData) {
     parseCookies(req, {}, function (err) {
       if (err) return reject(err);
       // a signed cookie moves from req.cookies to req.signedCookies: false if the signature
-      // is wrong; one without a signature stays where it was
-      if (!(KEY in req.cookies || KEY in req.signedCookies)) return resolve(undefined);
+      // is wrong; one without a signature stays in req.cookies, and names no session
       var sid = req.signedCookies[KEY];
       if (!sid) return resolve(null);
       store.get(sid, function (err, session) {

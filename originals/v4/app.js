@@ -65,7 +65,7 @@ app.post("/login", async (req, res, next) => {
 
 // --8<-- [start:logout]
 app.post("/logout", (req, res, next) => {
-  if (!req.session.user) return res.status(401).json({ error: "bad_credentials" });
+  if (!req.session.user) return res.status(401).json({ error: "invalid_session" });
   const room = `session:${req.session.id}`;
   req.session.destroy((err) => {  // from the store: the cookie is refused from now on
     if (err) return next(err);

@@ -12,8 +12,10 @@ async function authenticate(socket, next) {
   try {
     // handshake.query keeps the last value of a repeated name (0.9's was an array of them all)
     const presented = policy.credentialsIn(handshake.query, handshake.headers, handshake.auth);
-    // request.session: what io.engine.use(session) read for the first HTTP request
-    if (sessions.sent(handshake.headers)) presented.push(policy.sessionIn(request.session));
+    // request.session: what io.engine.use(session) read for the first HTTP request (a new,
+    // empty one when the cookie is missing, badly signed or unknown)
+    const sent = policy.cookiesNamed(handshake.headers, sessions.KEY);  // all, not the first
+    if (sent.length) presented.push(policy.sessionIn(sent, request.session));
     verdict = await policy.authenticate(presented, { client: handshake.address });
   } catch (err) {  // a throw here would end the Node process: refuse instead
     console.error("authentication failed with an error:", err);

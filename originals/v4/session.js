@@ -2,7 +2,6 @@
 // User code, 1.0+ style: the Express session, the same middleware for Express's routes and
 // for Socket.IO (io.engine.use, 4.6+), as socket.io's "How to use with express-session" does.
 const expressSession = require("express-session");
-const policy = require("../policy");
 const shared = require("../http");
 
 const KEY = "connect.sid";
@@ -17,10 +16,4 @@ function middleware(ttlSeconds, store = new expressSession.MemoryStore()) {
 }
 // --8<-- [end:middleware]
 
-/** Did the request send a session cookie? express-session gives every request a session,
- * a new empty one when the cookie is missing, badly signed or unknown. */
-function sent(headers) {
-  return policy.cookiesNamed(headers, KEY).length > 0;
-}
-
-module.exports = { KEY, middleware, sent };
+module.exports = { KEY, middleware };

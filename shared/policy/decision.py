@@ -16,12 +16,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 
-from shared.policy.session_store import (
-    SESSION_ID,
-    SessionStore,
-    cookies_named,
-    session_cookie,
-)
+from shared.policy.session_store import SessionStore, cookies_named, session_cookie
 from shared.policy.throttle import GateFull, HashingGate, Throttle
 from shared.policy.tokens import TokenIssuer
 from shared.policy.users import User, Users, load_users
@@ -160,7 +155,7 @@ def credentials_in(handshake: Mapping[str, object],
         only_one = cookie_tokens[0] if len(cookie_tokens) == 1 else cookie_tokens
         found.append(_token("cookie", only_one))
     session_ids = cookies_named(headers, session_cookie(secure))
-    if len(session_ids) > 1 or any(SESSION_ID.fullmatch(value) for value in session_ids):
+    if session_ids:  # whatever its value: one that names no live session is refused
         found.append(_session(session_ids, session))
     if isinstance(auth, Mapping):
         if "token" in auth:
@@ -175,8 +170,9 @@ def credentials_in(handshake: Mapping[str, object],
 
 def _session(values: list[str], session: Mapping | None) -> Presented:
     """A session cookie: its id's hash, and the session if it is the live one with that id."""
-    if len(values) > 1:
-        return Presented("session cookie", problem="given more than once")
+    problem = _problem_with(values[0] if len(values) == 1 else values)
+    if problem:  # given more than once, empty, too long, not text
+        return Presented("session cookie", problem=problem)
     [session_id] = values
     live = (session is not None and getattr(session, "identity", None) == session_id
             and isinstance(session.get("user"), str))
