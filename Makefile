@@ -157,7 +157,7 @@ bench: install ## Each style's server CPU and memory against python-socketio's o
 	$(BIN)/python -m bench.run $(if $(QUICK),--quick,)
 
 fuzz: install ## Property-based parity at 10,000 examples per property and server (minutes)
-	$(BIN)/pytest tests/test_properties.py tests/test_load.py -p no:cacheprovider \
+	$(BIN)/pytest tests/test_properties.py tests/test_load.py tests/test_hostile_input.py -p no:cacheprovider \
 	    --hypothesis-profile=fuzz --hypothesis-show-statistics --timeout=3600 --load-handshakes=1000
 
 docs: install ## Build the site with --strict (its hooks generate the tables from real connections)

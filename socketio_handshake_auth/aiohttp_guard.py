@@ -11,7 +11,12 @@ except ModuleNotFoundError as missing:  # served under ASGI, installed without t
                       "pip install 'socketio-handshake-auth[aiohttp]'",
                       name=missing.name) from missing
 
-from socketio_handshake_auth.refusals import MAX_PACKET_BYTES, HttpRefusal, asks_for_jsonp
+from socketio_handshake_auth.refusals import (
+    MAX_PACKET_BYTES,
+    HttpRefusal,
+    asks_for_jsonp,
+    readable_payload,
+)
 
 log = logging.getLogger("handshake.engine")
 
@@ -28,6 +33,7 @@ def guarded(handle_request, jsonp: bool):
       Engine.IO clients use it only for browsers without CORS (IE 9).
     - A polling POST over MAX_PACKET_BYTES gets 413 at once. python-engineio would answer it
       only after closing the session, which waits for a long-poll that may never come.
+    - A polling POST python-engineio cannot decode gets 400 (``readable_payload``).
     - A handshake refused with an ``HttpRefusal`` gets that answer.
     """
 
@@ -38,7 +44,14 @@ def guarded(handle_request, jsonp: bool):
         if (request.content_length or 0) > MAX_PACKET_BYTES:
             log.info("oversized packet refused (%d bytes)", request.content_length)
             return web.Response(status=413, text="payload too large")
-        response = await handle_request(request)
+        engine_request: web.Request | BodyRead = request
+        if request.method == "POST":
+            body = await request.read()  # within client_max_size; kept for python-engineio
+            if not readable_payload(body):
+                log.info("undecodable polling payload refused")
+                return web.Response(status=400, text="bad payload")
+            engine_request = BodyRead(request, body)
+        response = await handle_request(engine_request)
         # python-engineio refuses a handshake with 400 or 401; only then can there be an
         # HttpRefusal (a missing key costs aiohttp's request an exception, on every request)
         refusal = request.get(REFUSAL) if response.status >= 400 else None
@@ -49,3 +62,34 @@ def guarded(handle_request, jsonp: bool):
                             headers=refusal.headers)
 
     return guard
+
+
+class BodyRead:
+    """The request, for python-engineio, once the guard has read its body: python-engineio
+    reads ``request.content``, a stream that can be read once, so it gets the bytes read."""
+
+    def __init__(self, request: web.Request, body: bytes):
+        self._request = request
+        self.content = Replay(body)
+
+    def __getattr__(self, name: str):
+        return getattr(self._request, name)
+
+    def __getitem__(self, key):
+        return self._request[key]
+
+    def __setitem__(self, key, value) -> None:
+        self._request[key] = value
+
+    def get(self, key, default=None):
+        return self._request.get(key, default)
+
+
+class Replay:
+    """``request.content`` as python-engineio reads it: ``await read(length)``."""
+
+    def __init__(self, body: bytes):
+        self.body = body
+
+    async def read(self, length: int = -1) -> bytes:
+        return self.body

@@ -12,7 +12,12 @@ from socketio_handshake_auth.integration import (
     refuse_undecodable_packets,
     refuse_unknown_namespaces,
 )
-from socketio_handshake_auth.refusals import MAX_PACKET_BYTES, AsgiRefusals, refuse_jsonp_asgi
+from socketio_handshake_auth.refusals import (
+    MAX_PACKET_BYTES,
+    AsgiRefusals,
+    refuse_jsonp_asgi,
+    refuse_unreadable_payloads_asgi,
+)
 from socketio_handshake_auth.sockets import Namespace, Socket
 
 if TYPE_CHECKING:  # aiohttp is the optional extra; attach() imports it when called
@@ -81,4 +86,5 @@ class Engine(Generic[NamespaceT]):
     def asgi_app(self, other_asgi_app=None, **options) -> AsgiRefusals:
         """Serve under any ASGI server (uvicorn, with Starlette or FastAPI as ``other``)."""
         app = socketio.ASGIApp(self.sio, other_asgi_app, socketio_path=self.path, **options)
-        return AsgiRefusals(app if self.jsonp else refuse_jsonp_asgi(app, self.path))
+        checked = refuse_unreadable_payloads_asgi(app, self.path)
+        return AsgiRefusals(checked if self.jsonp else refuse_jsonp_asgi(checked, self.path))

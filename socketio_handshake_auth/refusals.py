@@ -7,6 +7,8 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
+from engineio.payload import Payload
+
 log = logging.getLogger("handshake.engine")
 
 # python-engineio's default is 1 MB; an auth payload never needs more than a few hundred bytes.
@@ -41,6 +43,17 @@ def refuse_with(environ: dict, refusal: HttpRefusal) -> None:
         environ["aiohttp.request"][REFUSAL] = refusal
     else:
         environ["asgi.scope"][ASGI_REFUSAL] = refusal
+
+
+def readable_payload(body: bytes) -> bool:
+    """Can python-engineio decode this polling POST? It raises on bytes that are not UTF-8 or
+    on a malformed payload, logs a traceback, answers 200 and drops it, so that a CONNECT in
+    it is never answered. Decoded here first (with its own ``Payload``), refused with a 400."""
+    try:
+        Payload(encoded_payload=body.decode("utf-8"))
+    except Exception:  # UnicodeDecodeError, ValueError, IndexError: any is undecodable
+        return False
+    return True
 
 
 def asks_for_jsonp(query_string: str) -> bool:
@@ -86,6 +99,45 @@ def refuse_jsonp_asgi(app, path: str):
         await app(scope, receive, send)
 
     return refuse_jsonp
+
+
+def refuse_unreadable_payloads_asgi(app, path: str):
+    """``aiohttp_guard.guarded``'s payload rules for ASGI: a polling POST over
+    MAX_PACKET_BYTES gets 413, one python-engineio cannot decode gets 400; a readable one is
+    handed on as it came."""
+
+    async def check_payload(scope, receive, send):
+        if not (scope["type"] == "http" and scope["method"] == "POST"
+                and under(scope["path"], path)):
+            return await app(scope, receive, send)
+        body, more = b"", True
+        while more and len(body) <= MAX_PACKET_BYTES:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return None
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        if len(body) > MAX_PACKET_BYTES or not readable_payload(body):
+            status, text = (413, b"payload too large") if more or len(
+                body) > MAX_PACKET_BYTES else (400, b"bad payload")
+            log.info("polling payload refused (%d)", status)
+            await send({"type": "http.response.start", "status": status,
+                        "headers": [(b"content-type", b"text/plain")]})
+            await send({"type": "http.response.body", "body": text})
+            return None
+
+        replayed = False
+
+        async def replay():  # the body, read once here, then the client's own messages
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return await app(scope, replay, send)
+
+    return check_payload
 
 
 def under(request_path: str, path: str) -> bool:

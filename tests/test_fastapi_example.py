@@ -2,6 +2,7 @@
 uvicorn: what each namespace's chain answers, ``socket.data`` in the app's own connect
 handler, ``io.socket(sid, namespace)``, and what a middleware that raises gives the client."""
 
+import json
 import socket
 import subprocess
 import sys
@@ -75,3 +76,23 @@ def test_the_example_type_checks():
                           SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=300,
                          check=False)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+@pytest.mark.parametrize(("body", "answer"), [
+    (b"40\xff\xfe", (400, "bad payload")),  # not UTF-8: python-engineio would log a traceback
+    (b"40/\x1e,", (400, "bad payload")),  # a separator before a non-digit, likewise
+    (b"4" * (64 * 1024 + 1), (413, "payload too large")),
+], ids=["not-utf-8", "malformed", "oversized"])
+async def test_under_asgi_a_polling_post_it_cannot_read_is_refused_at_once(example, body,
+                                                                           answer):
+    async with aiohttp.ClientSession() as http:
+        base = f"{example.url}/socket.io/?EIO=4&transport=polling"
+        async with http.get(base) as opened:
+            sid = json.loads((await opened.text())[1:])["sid"]
+        async with http.post(f"{base}&sid={sid}", data=body,
+                             headers={"Content-Type": "text/plain"}) as response:
+            assert (response.status, await response.text()) == answer
+    assert not any("Traceback" in line for line in example.lines)
+    async with python_client() as client:  # the server keeps serving
+        await client.connect(example.url, auth={"token": "let-me-in"}, wait_timeout=5)
+        assert (await client.call("whoami", timeout=5))["data"]["user"] == "alice"

@@ -23,7 +23,13 @@ from shared.webapp.connections import (
     show_handshake,
 )
 from shared.webapp.login import POLICY, SESSIONS, login, logout, logout_everywhere
-from shared.webapp.protection import ALLOWED_ORIGINS, guard, security_headers, with_cors
+from shared.webapp.protection import (
+    ALLOWED_ORIGINS,
+    guard,
+    names_too_long_are_not_found,
+    security_headers,
+    with_cors,
+)
 from shared.webapp.sessions import LiveSessions
 
 SHARED = Path(__file__).parent
@@ -63,6 +69,7 @@ def create_web_app(*, server_name: str, policy: Policy, templates: Path,
     # the engine's too (as Socket.IO 4's io.engine.use(sessionMiddleware))
     app = web.Application(client_max_size=64 * 1024,
                           middlewares=[guard(origins, hosts, policy.trusted_proxies),
+                                       names_too_long_are_not_found,
                                        policy.sessions.middleware()])
     app.on_response_prepare.append(security_headers())
     app[POLICY] = policy

@@ -2,6 +2,7 @@
 the request as the client made it behind a trusted proxy, security headers, and the
 credentialed CORS of ``/login`` and the logouts."""
 
+import errno
 import logging
 from collections.abc import Sequence
 from urllib.parse import urlsplit
@@ -48,7 +49,10 @@ def foreign_request(request: web.Request, allowed_origins: tuple,
 def known_host(host_header: str, allowed_hosts: frozenset) -> bool:
     """An address, ``localhost``, or the host of an allowed origin: never a name an attacker
     could point at this server."""
-    host = urlsplit(f"//{host_header}").hostname or ""
+    try:
+        host = urlsplit(f"//{host_header}").hostname or ""
+    except ValueError:  # "[", "a]b": no host at all, let alone a known one
+        return False
     return host == "localhost" or host in allowed_hosts or is_ip_address(host)
 
 
@@ -133,3 +137,15 @@ def with_cors(handler):
         return response
 
     return answer
+
+
+@web.middleware
+async def names_too_long_are_not_found(request: web.Request, handler) -> web.StreamResponse:
+    """A path segment longer than the file system allows makes aiohttp's static route raise
+    ``OSError`` (ENAMETOOLONG), a 500: no file has such a name, so it is a 404."""
+    try:
+        return await handler(request)
+    except OSError as error:
+        if error.errno != errno.ENAMETOOLONG:
+            raise
+        raise web.HTTPNotFound() from None

@@ -22,6 +22,9 @@ SAFE_HEADERS = {
     "sec-fetch-dest", "sec-websocket-version", "x-forwarded-for",
 }
 IDENTIFIERS = {"sid"}
+# Query names a log may show: Engine.IO's own and the credentials' (their values are hidden).
+# Any other name, or a part with no "=", may itself be a credential: hidden whole.
+KNOWN_NAMES = {*SAFE_PARAMS, *IDENTIFIERS, "t", "j", "b64", "token", "username", "password"}
 
 
 def shown(name: str, value: str) -> str:
@@ -57,14 +60,17 @@ def redacted(handshake: Mapping) -> dict:
 
 
 def redacted_url(url: str) -> str:
-    """``/socket.io/?token=abc&EIO=4`` -> ``/socket.io/?token=[redacted]&EIO=4``."""
+    """``/socket.io/?token=abc&EIO=4&x=1`` -> ``/socket.io/?token=[redacted]&EIO=4&[redacted]``."""
     path, sep, query = url.partition("?")
     if not sep:
         return url
     parts = []
     for part in query.split("&"):
         name, eq, value = part.partition("=")
+        if not eq or name not in KNOWN_NAMES:
+            parts.append(REDACTED)
+            continue
         if "%" in value:
             value = unquote(value)
-        parts.append(f"{name}={shown(name, value)}" if eq else part)
+        parts.append(f"{name}={shown(name, value)}")
     return f"{path}?{'&'.join(parts)}"
