@@ -15,6 +15,7 @@ export NO_MKDOCS_2_WARNING := 1
 CHROMIUM ?= /usr/bin/chromium
 REDIS_SERVER ?= /usr/bin/redis-server
 REDIS_PORT ?= 6390
+DEMO_REDIS_PORT ?= 6391
 HAPROXY ?= /usr/sbin/haproxy
 OPENSSL ?= /usr/bin/openssl
 # make demo-cluster TLS=1: HAProxy also terminates TLS on these ports (self-signed certificate)
@@ -96,11 +97,15 @@ $(OPENSSL):
 haproxy: $(HAPROXY) $(OPENSSL) ## Install Debian's haproxy (and openssl, for TLS) for the cluster tests and demo (root)
 
 # ---- run ----------------------------------------------------------------------------------
-demo: install ## Both servers and the side-by-side page on $(PAGE)/ (Ctrl-C stops all)
+# Both servers keep their login sessions in one Redis: a browser holds one session cookie per
+# host, whatever the port, so the two servers of the page read the same one, as two apps of one
+# site share their session store.
+demo: install redis ## Both servers (one Redis for their sessions) and the side-by-side page on $(PAGE)/ (Ctrl-C stops all)
 	@export TOKEN_SECRET=$${TOKEN_SECRET:-$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))')}; \
-	trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
-	$(BIN)/python -m legacy_authorization --host $(HOST) --port $(LEGACY_PORT) --allow-origin $(PAGE) & \
-	$(BIN)/python -m middleware_auth --host $(HOST) --port $(MIDDLEWARE_PORT) --allow-origin $(PAGE) & \
+	DATA=$$(mktemp -d); trap 'trap - INT TERM EXIT; rm -rf "$$DATA"; kill 0' INT TERM EXIT; R=redis://$(HOST):$(DEMO_REDIS_PORT)/0; \
+	$(REDIS_SERVER) --port $(DEMO_REDIS_PORT) --bind $(HOST) --dir "$$DATA" --save "" >/dev/null & sleep 0.5; \
+	$(BIN)/python -m legacy_authorization --host $(HOST) --port $(LEGACY_PORT) --redis $$R --allow-origin $(PAGE) & \
+	$(BIN)/python -m middleware_auth --host $(HOST) --port $(MIDDLEWARE_PORT) --redis $$R --allow-origin $(PAGE) & \
 	$(BIN)/python -m shared.webapp.side_by_side --host $(HOST) --port $(PAGE_PORT) \
 	    --legacy http://$(HOST):$(LEGACY_PORT) --middleware http://$(HOST):$(MIDDLEWARE_PORT) & \
 	sleep 1; echo; echo "  Side by side: $(PAGE)/   legacy: http://$(HOST):$(LEGACY_PORT)/   middleware: http://$(HOST):$(MIDDLEWARE_PORT)/"; echo; \
