@@ -1,6 +1,11 @@
 """Real servers on ephemeral loopback ports, for tests and for the docs generator."""
 
+import asyncio
+import threading
+from contextlib import asynccontextmanager
+
 from aiohttp import web
+from werkzeug.serving import make_server
 
 from shared.webapp.access_log import RedactingAccessLogger
 from shared.webapp.app import ENGINE
@@ -44,3 +49,20 @@ class Servers:
             if io is not None:
                 await io.sio.shutdown()
             await runner.cleanup()
+
+
+@asynccontextmanager
+async def serve_werkzeug(app):
+    """A Flask app on Werkzeug's threaded server, in a thread, as Flask-SocketIO's threading
+    mode runs it: its base URL, until the block ends (then the server is stopped)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        await asyncio.to_thread(server.shutdown)
+        server.server_close()
+        await asyncio.to_thread(thread.join, 10)
+        assert not thread.is_alive(), "werkzeug did not stop"

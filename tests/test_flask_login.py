@@ -10,42 +10,24 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
 import pytest
 from flask import Flask
 from flask_login import LoginManager, current_user, login_user, logout_user
-from werkzeug.serving import make_server
 
 from examples.native import flask_login_app
 from shared.policy import REFUSALS
 from tests.client import RefusalLog, connect, python_client, until
 from tests.raw_client import RawWebSocket, raw_handshake
+from tests.servers import serve_werkzeug
 
 ROOT = Path(__file__).resolve().parents[1]
 COOKIE = "session"  # Flask's session cookie name, which Flask-Session keeps
 FOREIGN = "http://evil.example"
 PASSWORDS = {"alice": "wonderland", "bob": "builder"}
-
-
-@asynccontextmanager
-async def serve(app: Flask):
-    """Werkzeug's threaded server in a thread, as Flask-SocketIO's threading mode runs it."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        await asyncio.to_thread(server.shutdown)
-        server.server_close()
-        await asyncio.to_thread(thread.join, 10)
-        assert not thread.is_alive(), "werkzeug did not stop"
 
 
 @pytest.fixture(autouse=True)
@@ -62,7 +44,7 @@ def quiet_request_lines():
 async def url(policy):
     app = flask_login_app.create_app(policy)
     try:
-        async with serve(app) as base:
+        async with serve_werkzeug(app) as base:
             yield base
     finally:
         await asyncio.to_thread(app.extensions["socketio"].server.shutdown)
@@ -217,7 +199,7 @@ def cookie_session_app() -> Flask:
 
 async def test_on_flasks_default_session_the_old_cookie_outlives_logout():
     """Why the example keeps the session on the server."""
-    async with serve(cookie_session_app()) as base, \
+    async with serve_werkzeug(cookie_session_app()) as base, \
             aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
         async with http.post(base + "/login") as reply:
             old = {"Cookie": f"{COOKIE}={reply.cookies[COOKIE].value}"}

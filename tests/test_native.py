@@ -18,13 +18,13 @@ import aiohttp
 import pytest
 import uvicorn
 from aiohttp import web
-from werkzeug.serving import make_server
 
 from examples.native import aiohttp_app, asgi_app, flask_app
 from shared.policy import REFUSALS
 from tests.cases import ALICE, BOB, CASES, EXPIRED
 from tests.client import RefusalLog, Verdict, attempt, python_client, until
 from tests.node import require_node
+from tests.servers import serve_werkzeug
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,19 +75,12 @@ async def serve_asgi(policy):
 async def serve_flask(policy):
     """Werkzeug's threaded server in a thread, as Flask-SocketIO's threading mode runs it."""
     app = flask_app.create_app(policy)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        async with serve_werkzeug(app) as url:
+            yield url
     finally:
-        await asyncio.to_thread(server.shutdown)
-        server.server_close()
         await asyncio.to_thread(app.extensions["socketio"].server.shutdown)
         app.extensions["policy_loop"].close()
-        await asyncio.to_thread(thread.join, 10)
-        assert not thread.is_alive(), "werkzeug did not stop"
 
 
 SERVERS = {"aiohttp": serve_aiohttp, "asgi": serve_asgi, "flask": serve_flask}
