@@ -47,6 +47,9 @@ def guarded(handle_request, jsonp: bool):
         engine_request: web.Request | BodyRead = request
         if request.method == "POST":
             body = await request.read()  # within client_max_size; kept for python-engineio
+            if len(body) > MAX_PACKET_BYTES:  # chunked: no Content-Length said so before
+                log.info("oversized packet refused (%d bytes)", len(body))
+                return web.Response(status=413, text="payload too large")
             if not readable_payload(body):
                 log.info("undecodable polling payload refused")
                 return web.Response(status=400, text="bad payload")
@@ -92,4 +95,4 @@ class Replay:
         self.body = body
 
     async def read(self, length: int = -1) -> bytes:
-        return self.body
+        return self.body if length < 0 else self.body[:length]  # as StreamReader.read does

@@ -3,6 +3,7 @@ the session cap's 429 (``HttpRefusal``), JSONP refused, an oversized polling pos
 once; under ASGI here (``AsgiRefusals``, ``refuse_jsonp_asgi``), under aiohttp in
 ``aiohttp_guard`` (``guarded``), which only an app served on aiohttp imports."""
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from urllib.parse import parse_qs
@@ -13,6 +14,7 @@ log = logging.getLogger("handshake.engine")
 
 # python-engineio's default is 1 MB; an auth payload never needs more than a few hundred bytes.
 MAX_PACKET_BYTES = 64 * 1024
+BODY_SECONDS = 10  # under ASGI, how long a polling POST may take to send its body
 
 
 @dataclass(frozen=True)
@@ -110,21 +112,32 @@ def refuse_unreadable_payloads_asgi(app, path: str):
         if not (scope["type"] == "http" and scope["method"] == "POST"
                 and under(scope["path"], path)):
             return await app(scope, receive, send)
-        body, more = b"", True
-        while more and len(body) <= MAX_PACKET_BYTES:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away
-                return None
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        if len(body) > MAX_PACKET_BYTES or not readable_payload(body):
-            status, text = (413, b"payload too large") if more or len(
-                body) > MAX_PACKET_BYTES else (400, b"bad payload")
+
+        async def refuse(status: int, text: bytes) -> None:
             log.info("polling payload refused (%d)", status)
             await send({"type": "http.response.start", "status": status,
                         "headers": [(b"content-type", b"text/plain")]})
             await send({"type": "http.response.body", "body": text})
-            return None
+
+        said = dict(scope.get("headers", ())).get(b"content-length", b"0")
+        if not said.isdigit() or int(said) > MAX_PACKET_BYTES:  # refused before it is sent
+            return await refuse(413, b"payload too large")
+        body = bytearray()
+        try:
+            async with asyncio.timeout(BODY_SECONDS):  # a body that never comes is no payload
+                more = True
+                while more and len(body) <= MAX_PACKET_BYTES:
+                    message = await receive()
+                    if message["type"] != "http.request":  # the client went away
+                        return None
+                    body += message.get("body", b"")
+                    more = message.get("more_body", False)
+        except TimeoutError:
+            return await refuse(408, b"payload too slow")
+        if len(body) > MAX_PACKET_BYTES:
+            return await refuse(413, b"payload too large")
+        if not readable_payload(bytes(body)):
+            return await refuse(400, b"bad payload")
 
         replayed = False
 
@@ -133,7 +146,7 @@ def refuse_unreadable_payloads_asgi(app, path: str):
             if replayed:
                 return await receive()
             replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
 
         return await app(scope, replay, send)
 

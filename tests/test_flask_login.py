@@ -3,6 +3,7 @@ on Werkzeug on an ephemeral loopback port, ``POST /login`` over HTTP, then real 
 clients that send only the session cookie."""
 
 import asyncio
+import email.utils
 import logging
 import os
 import secrets
@@ -11,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -100,6 +102,19 @@ async def test_the_session_cookie_is_an_id_httponly_and_lax(url):
     assert morsel["httponly"] is True
     assert morsel["samesite"] == "Lax"
     assert "alice" not in morsel.value and len(morsel.value) >= 40  # 32 random bytes, base64
+    # an hour, as the other servers' sessions, not Flask's 31 days
+    expires = email.utils.parsedate_to_datetime(morsel["expires"])
+    assert 3500 < (expires - datetime.now(UTC)).total_seconds() <= 3600
+
+
+async def test_another_site_cannot_log_the_user_in(url):
+    """Login CSRF: a form on another site posting the attacker's password would plant the
+    attacker's session in the user's browser."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http, \
+            http.post(url + "/login", headers={"Origin": FOREIGN},
+                      data={"username": "alice", "password": "wonderland"}) as reply:
+        assert (reply.status, await reply.json()) == (403, {"error": "foreign_origin"})
+        assert COOKIE not in reply.cookies
 
 
 async def test_logging_in_again_gives_a_new_session_id(url):

@@ -1,10 +1,12 @@
 """Mechanics only the 1.0+ engine has: the middleware chain, next(err), socket.handshake/data."""
 
 import asyncio
+import json
 import logging
 import re
 import time
 
+import aiohttp
 import pytest
 import socketio
 from aiohttp import web
@@ -174,3 +176,21 @@ def test_a_namespace_served_without_a_chain_is_named_and_logged(caplog):
     io.attach(web.Application())
     assert [record.getMessage() for record in caplog.records] == [
         "namespace /chat is served with no middleware: anyone may join it"]
+
+
+async def test_a_chunked_polling_post_over_the_packet_limit_is_refused(io, servers):
+    """No Content-Length to refuse it by: the guard counts what it read (an app's own
+    client_max_size, here aiohttp's 1 MB default, is not the engine's 64 KiB limit)."""
+    url = await servers.engine(io)
+
+    async def chunks():
+        for _ in range(10):
+            yield b"4" * 10_000  # 100 KB in all, with Transfer-Encoding: chunked
+
+    async with aiohttp.ClientSession() as http:
+        base = f"{url}/socket.io/?EIO=4&transport=polling"
+        async with http.get(base) as opened:
+            sid = json.loads((await opened.text())[1:])["sid"]
+        async with http.post(f"{base}&sid={sid}", data=chunks(),
+                             headers={"Content-Type": "text/plain"}) as response:
+            assert (response.status, await response.text()) == (413, "payload too large")

@@ -70,7 +70,8 @@ def create_app(policy: Policy) -> Flask:
     # it taken before /logout opens nothing after it. SimpleCache is this process's memory;
     # a real deployment names a shared store (SESSION_TYPE="redis", SESSION_REDIS=...).
     app.config.update(SESSION_TYPE="cachelib", SESSION_CACHELIB=SimpleCache(),
-                      SESSION_COOKIE_SAMESITE="Lax")  # HttpOnly is Flask's default
+                      SESSION_COOKIE_SAMESITE="Lax",  # HttpOnly is Flask's default
+                      PERMANENT_SESSION_LIFETIME=3600)  # an hour, as the other servers'
     Session(app)
     login_manager = LoginManager(app)
     # manage_session=False: Socket.IO handlers open the same server-side session as HTTP
@@ -89,6 +90,9 @@ def create_app(policy: Policy) -> Flask:
     # --8<-- [start:login]
     @app.post("/login")
     def login():
+        origin = request.headers.get("Origin")
+        if origin is not None and origin != request.host_url.rstrip("/"):
+            return {"error": "foreign_origin"}, 403  # another site may not log the user in
         fields = request.get_json(silent=True)
         if not isinstance(fields, dict):
             fields = request.form
