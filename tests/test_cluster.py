@@ -142,17 +142,21 @@ class Cluster:
 
 @asynccontextmanager
 async def running_cluster(impl, folder: Path, allow_origins: Sequence[str] = (),
-                          tls: bool = False, node_options: Sequence[str] = ()):
+                          tls: bool = False, node_options: Sequence[str] = (),
+                          shared_redis: RedisServer | None = None):
     """Redis, two nodes of ``impl`` (each with ``node_options`` too) and HAProxy in front of
     them (with ``tls``, also on an https port); all stopped on leaving. Each node listens on a
     Unix socket, in a folder only this user can open, and trusts the X-Forwarded-For and -Proto
-    of that socket's peer."""
+    of that socket's peer. ``shared_redis``: a Redis of the caller's, left running, which
+    another cluster of the same site uses too (one session store: one cookie per host)."""
     if haproxy.executable() is None:  # a failure, never a skip: `make haproxy` installs it
         pytest.fail("no haproxy: run `make haproxy` (apt-get install haproxy)")
     if tls and shutil.which("openssl") is None:
         pytest.fail("no openssl: run `make haproxy` (apt-get install openssl)")
-    redis = RedisServer(folder)
-    await redis.start()
+    folder.mkdir(parents=True, exist_ok=True)
+    redis = shared_redis or RedisServer(folder)
+    if shared_redis is None:
+        await redis.start()
     sockets = Path(tempfile.mkdtemp(prefix="nodes-"))  # mode 700; a short path (108 bytes max)
     options = ["--redis", redis.url, "--trust-proxy", "unix",
                *(arg for origin in allow_origins for arg in ("--allow-origin", origin)),
@@ -174,7 +178,8 @@ async def running_cluster(impl, folder: Path, allow_origins: Sequence[str] = (),
             balancer.output.close()
         for node in nodes:
             node.stop()
-        redis.stop()
+        if shared_redis is None:
+            redis.stop()
         shutil.rmtree(sockets, ignore_errors=True)
 
 

@@ -17,7 +17,7 @@ from tests.browser.conftest import (  # noqa: F401 (browser, context: fixtures)
     until_true_in_page,
 )
 from tests.implementations import IMPLEMENTATIONS
-from tests.test_cluster import running_cluster
+from tests.test_cluster import RedisServer, running_cluster
 
 pytestmark = pytest.mark.browser
 PANES = {impl.id: impl for impl in IMPLEMENTATIONS}
@@ -33,8 +33,23 @@ async def test_the_side_by_side_page_works_through_haproxy(servers, context, tmp
                                                            carrier):
     sock = reserve_port()
     page_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    async with running_cluster(PANES["legacy"], tmp_path / "legacy", [page_url]) as legacy, \
-            running_cluster(PANES["middleware"], tmp_path / "middleware", [page_url]) as middle:
+    # one Redis for both styles' nodes, as make demo-cluster runs them: the browser holds one
+    # session cookie for 127.0.0.1, and both clusters must know the session it names
+    redis = RedisServer(tmp_path)
+    await redis.start()
+    try:
+        await see_the_page_through_haproxy(servers, context, tmp_path, carrier, sock, page_url,
+                                           redis)
+    finally:
+        redis.stop()
+
+
+async def see_the_page_through_haproxy(servers, context, tmp_path, carrier, sock, page_url,  # noqa: F811
+                                       redis):
+    async with running_cluster(PANES["legacy"], tmp_path / "legacy", [page_url],
+                               shared_redis=redis) as legacy, \
+            running_cluster(PANES["middleware"], tmp_path / "middleware", [page_url],
+                            shared_redis=redis) as middle:
         clusters = {"legacy": legacy, "middleware": middle}
         await servers.serve(side_by_side.create_app(legacy=legacy.url, middleware=middle.url),
                             sock=sock)
