@@ -1,18 +1,21 @@
 """Clients of the real Node servers, as the tests see them: a raw Socket.IO 0.9 WebSocket (the
 0.9.16 client's transport), a raw Engine.IO 4 WebSocket, each with the headers a browser sends
-(Cookie, Origin), and what a connection attempt came to (``Seen``)."""
+(Cookie, Origin), a handshake that connects only once something else has happened
+(``CONNECT_AFTER``), and what a connection attempt came to (``Seen``)."""
 
+import asyncio
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
 import aiohttp
 from yarl import URL
 
-from tests.client09 import FRAME, split_packet
+from tests.client09 import FRAME, packets_in, split_packet
 from tests.client09 import connect09 as connect09_polling
-from tests.raw_client import raw_handshake
+from tests.raw_client import SEPARATOR, TEXT, raw_handshake, read_answer
 
 
 def tampered(cookie: str) -> str:
@@ -32,6 +35,7 @@ class Seen:
     status: int = 200
     body: str = ""
     connect_error: dict | None = None
+    ended: bool = False  # the server ended the connection before any welcome
 
 
 async def connect_4(url: str, headers: dict, transport: str, query: str = "") -> Seen:
@@ -167,5 +171,55 @@ class Socket09:
         await self.ws.close()
 
 
+# ---- the handshake, something else, then the connection (polling, as the attacker did) ---------
+Meanwhile = Callable[[], Awaitable[None]]
+ANSWER_WITHIN = 5  # seconds: a server that says nothing by then fails the test
+
+
+async def connect_4_after(url: str, headers: dict, meanwhile: Meanwhile) -> Seen:
+    """The Engine.IO handshake, then ``meanwhile()``, then the CONNECT to ``/`` on that same
+    Engine.IO connection."""
+    engine = f"{url}/socket.io/?EIO=4&transport=polling"
+    async with aiohttp.ClientSession() as http, asyncio.timeout(ANSWER_WITHIN):
+        async with http.get(URL(engine, encoded=True), headers=headers) as answer:
+            assert answer.status == 200, await answer.text()
+            sid = json.loads((await answer.text())[1:])["sid"]
+        polled = URL(f"{engine}&sid={sid}", encoded=True)
+        await meanwhile()
+        async with http.post(polled, data=b"40", headers={**headers, "Content-Type": TEXT}
+                             ) as answer:
+            assert answer.status == 200, await answer.text()
+        packets: list[str] = []
+        while not any(p.startswith(("44", '42["welcome"')) for p in packets):
+            async with http.get(polled, headers=headers) as answer:
+                packets += (await answer.text()).split(SEPARATOR)
+    seen = read_answer(packets, "")
+    return Seen(seen.welcome, connect_error=seen.connect_error)
+
+
+async def connect_09_after(url: str, headers: dict, meanwhile: Meanwhile) -> Seen:
+    """The handshake (``GET /socket.io/1/``), then ``meanwhile()``, then the xhr-polling
+    transport that handshake named: read until the welcome, or the packet that ended the
+    connection (in ``body``)."""
+    async with aiohttp.ClientSession() as http, asyncio.timeout(ANSWER_WITHIN):
+        handshake = URL(f"{url}/socket.io/1/?t={int(time.time() * 1000)}", encoded=True)
+        async with http.get(handshake, headers=headers) as answer:
+            body = await answer.text()
+            assert answer.status == 200, body
+        polled = URL(f"{url}/socket.io/1/xhr-polling/{body.split(':')[0]}", encoded=True)
+        await meanwhile()
+        while True:
+            async with http.get(polled.with_query(t=str(time.time_ns())), headers=headers
+                                ) as answer:
+                assert answer.status == 200, await answer.text()
+                for packet in packets_in(await answer.text()):
+                    kind, _, endpoint, data = split_packet(packet)
+                    if kind == "5" and json.loads(data)["name"] == "welcome":
+                        return Seen(json.loads(data)["args"][0])
+                    if kind in ("0", "7") and endpoint == "":  # a disconnect, or an error
+                        return Seen(body=packet, ended=True)
+
+
 SOCKETS = {"0.9": Socket09, "4.8": Socket4}
 CONNECT = {"0.9": connect_09, "4.8": connect_4}
+CONNECT_AFTER = {"0.9": connect_09_after, "4.8": connect_4_after}

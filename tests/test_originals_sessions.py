@@ -20,7 +20,7 @@ from yarl import URL
 from shared.policy import REFUSALS
 from tests.cases import FOREIGN_ORIGIN, SESSION_CASES, SessionCase
 from tests.node import NodeServer
-from tests.node_clients import CONNECT, SOCKETS, Seen, tampered
+from tests.node_clients import CONNECT, CONNECT_AFTER, SOCKETS, Seen, tampered
 
 APPS = {"0.9": "originals/v0.9/app.js", "4.8": "originals/v4/app.js"}
 SESSION_SECRET = "session-secret-of-the-originals-tests"
@@ -198,6 +198,38 @@ async def test_logout_ends_the_live_connection_then_the_cookie_is_refused(era, n
     assert ended_after < 2
     assert await attempt(era, server, headers, "websocket") == "invalid_session"
     assert await logout(server.url, cookie) == (401, {"error": "invalid_session"})
+
+
+REFUSED_AFTER_LOGOUT = {
+    # 4.8: io.use's authenticate reloads the session from the store, and refuses the CONNECT
+    "4.8": Seen(connect_error={"message": REFUSALS["invalid_session"],
+                               "data": {"code": "invalid_session"}}),
+    # 0.9: the connection handler asks the store and disconnects the socket before any welcome;
+    # the poll after the transport's CONNECT (1::) gets error 1, "client not handshaken"
+    "0.9": Seen(body="7:::1+0", ended=True),
+}
+
+
+@pytest.mark.parametrize("era", list(APPS))
+@pytest.mark.parametrize("log_out", [False, True], ids=["no-logout", "logout"])
+async def test_a_connection_opened_before_logout_does_not_connect_after_it(era, log_out, node):
+    """The attacker's race: the Engine.IO handshake (0.9: the Socket.IO handshake) before
+    ``POST /logout``, the CONNECT (0.9: the transport) after it. Without the logout in between,
+    the same steps connect as alice."""
+    server = node(era)
+    cookie = await session_cookie(server.url)
+
+    async def meanwhile():
+        if log_out:
+            assert await logout(server.url, cookie) == (200, {"logged_out": True})
+
+    seen = await CONNECT_AFTER[era](server.url, {"Cookie": cookie, "Origin": server.url},
+                                    meanwhile)
+    if log_out:
+        assert seen == REFUSED_AFTER_LOGOUT[era]
+    else:
+        assert seen.welcome["user"] == "alice"
+    assert not server.crashed
 
 
 @pytest.mark.parametrize("era", list(APPS))

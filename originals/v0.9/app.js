@@ -73,10 +73,22 @@ io.of("/admin").authorization(auth.adminAuthorization);
 
 // --8<-- [start:connection]
 function onConnection(socket) {
+  var sid = socket.handshake.sessionID;
+  if (!sid) return welcome(socket);  // no session: nothing a /logout could end
+  // authorization read the session at the handshake, but the client opens its transport
+  // later, maybe after a /logout: join the room first (a /logout from now on finds the
+  // socket there), then ask the store whether one before it destroyed the session.
+  socket.join("session:" + sid);
+  sessions.store.get(sid, function (err, session) {
+    if (err || !session) return socket.disconnect();
+    welcome(socket);
+  });
+}
+
+function welcome(socket) {
   // Who is this? 0.9 apps read what authorization put on socket.handshake (mutated in place).
   var handshake = socket.handshake;
   socket.emit("welcome", { user: handshake.user, role: handshake.role, server: "node-0.9" });
-  if (handshake.sessionID) socket.join("session:" + handshake.sessionID);  // for /logout
   socket.on("handshake", function () {
     var ack = arguments[arguments.length - 1];  // 0.9 passes it last; a client may send none
     if (typeof ack === "function") ack(shared.redacted(socket.handshake));

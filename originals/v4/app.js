@@ -66,7 +66,7 @@ app.post("/login", async (req, res, next) => {
 // --8<-- [start:logout]
 app.post("/logout", (req, res, next) => {
   if (!req.session.user) return res.status(401).json({ error: "invalid_session" });
-  const room = `session:${req.session.id}`;
+  const room = sessions.room(req.session.id);
   req.session.destroy((err) => {  // from the store: the cookie is refused from now on
     if (err) return next(err);
     // every socket of this session, on every namespace; true: close the connection too
@@ -90,7 +90,7 @@ function onConnection(socket) {
   const { user, role } = socket.data;
   socket.emit("welcome", { user, role, server: "node-4.8" });
   const { session } = socket.request;
-  if (session.user) socket.join(`session:${session.id}`);  // for /logout
+  if (session.user) socket.join(sessions.room(session.id));  // for /logout
   socket.on("handshake", (...args) => {
     const ack = args[args.length - 1];  // a client may send no acknowledgement callback
     if (typeof ack === "function") ack(shared.redacted(socket.handshake));

@@ -1,6 +1,7 @@
 "use strict";
 // User code, 1.0+ style: the middlewares an app author hands to io.use(…)
 // (middleware_auth/auth.py).
+const util = require("util");
 const policy = require("../policy");
 const sessions = require("./session");
 
@@ -12,10 +13,8 @@ async function authenticate(socket, next) {
   try {
     // handshake.query keeps the last value of a repeated name (0.9's was an array of them all)
     const presented = policy.credentialsIn(handshake.query, handshake.headers, handshake.auth);
-    // request.session: what io.engine.use(session) read for the first HTTP request (a new,
-    // empty one when the cookie is missing, badly signed or unknown)
     const sent = policy.cookiesNamed(handshake.headers, sessions.KEY);  // all, not the first
-    if (sent.length) presented.push(policy.sessionIn(sent, request.session));
+    if (sent.length) presented.push(policy.sessionIn(sent, await storedSession(request)));
     verdict = await policy.authenticate(presented, { client: handshake.address });
   } catch (err) {  // a throw here would end the Node process: refuse instead
     console.error("authentication failed with an error:", err);
@@ -30,6 +29,21 @@ async function authenticate(socket, next) {
   next();
 }
 // --8<-- [end:authorize]
+
+// --8<-- [start:reload]
+async function storedSession(request) {
+  // request.session is what io.engine.use(session) read at the Engine.IO handshake, and a
+  // CONNECT may come long after it, after a /logout: ask the store for its own copy. null when
+  // the store has none (logged out, expired, never known) or cannot answer.
+  if (!request.session) return null;  // express-session sets none while its store is down
+  try {
+    await util.promisify(request.session.reload).call(request.session);
+  } catch {
+    return null;
+  }
+  return request.session;  // reload put a new object there
+}
+// --8<-- [end:reload]
 
 // --8<-- [start:namespace]
 function requireAdmin(socket, next) {
