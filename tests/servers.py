@@ -66,3 +66,15 @@ async def serve_werkzeug(app):
         server.server_close()
         await asyncio.to_thread(thread.join, 10)
         assert not thread.is_alive(), "werkzeug did not stop"
+
+
+@asynccontextmanager
+async def serve_flask_example(app):
+    """``serve_werkzeug`` for the examples' Flask-SocketIO apps: then their Socket.IO server
+    (its ping task) and the event loop their policy runs on stop too."""
+    try:
+        async with serve_werkzeug(app) as url:
+            yield url
+    finally:
+        await asyncio.to_thread(app.extensions["socketio"].server.shutdown)
+        app.extensions["policy_loop"].close()

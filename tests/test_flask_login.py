@@ -24,7 +24,7 @@ from examples.native import flask_login_app
 from shared.policy import REFUSALS
 from tests.client import RefusalLog, connect, python_client, until
 from tests.raw_client import RawWebSocket, raw_handshake
-from tests.servers import serve_werkzeug
+from tests.servers import serve_flask_example, serve_werkzeug
 
 ROOT = Path(__file__).resolve().parents[1]
 COOKIE = "session"  # Flask's session cookie name, which Flask-Session keeps
@@ -44,13 +44,8 @@ def quiet_request_lines():
 
 @pytest.fixture
 async def url(policy):
-    app = flask_login_app.create_app(policy)
-    try:
-        async with serve_werkzeug(app) as base:
-            yield base
-    finally:
-        await asyncio.to_thread(app.extensions["socketio"].server.shutdown)
-        app.extensions["policy_loop"].close()
+    async with serve_flask_example(flask_login_app.create_app(policy)) as base:
+        yield base
 
 
 async def log_in(url: str, username: str, password: str, *, form: bool = False):

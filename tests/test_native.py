@@ -24,7 +24,7 @@ from shared.policy import REFUSALS
 from tests.cases import ALICE, BOB, CASES, EXPIRED
 from tests.client import RefusalLog, Verdict, attempt, python_client, until
 from tests.node import require_node
-from tests.servers import serve_werkzeug
+from tests.servers import serve_flask_example
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,13 +74,8 @@ async def serve_asgi(policy):
 @asynccontextmanager
 async def serve_flask(policy):
     """Werkzeug's threaded server in a thread, as Flask-SocketIO's threading mode runs it."""
-    app = flask_app.create_app(policy)
-    try:
-        async with serve_werkzeug(app) as url:
-            yield url
-    finally:
-        await asyncio.to_thread(app.extensions["socketio"].server.shutdown)
-        app.extensions["policy_loop"].close()
+    async with serve_flask_example(flask_app.create_app(policy)) as url:
+        yield url
 
 
 SERVERS = {"aiohttp": serve_aiohttp, "asgi": serve_asgi, "flask": serve_flask}
