@@ -87,13 +87,18 @@ class Socket4:
             pass
         return json.loads(packet[2 + len(str(ack_id)):])
 
-    async def ended_by_server(self) -> bool:
-        """Read until the server ends the connection; False if it is still open."""
-        message = await self.ws.receive()
-        while message.type == aiohttp.WSMsgType.TEXT:
-            if message.data == "2":
-                await self.ws.send_str("3")  # a ping: answer it
-            message = await self.ws.receive()
+    async def ended_by_server(self, timeout: float) -> bool:
+        """Read until the server ends the connection: True; False if it is still open after
+        ``timeout`` seconds."""
+        try:
+            async with asyncio.timeout(timeout):
+                message = await self.ws.receive()
+                while message.type == aiohttp.WSMsgType.TEXT:
+                    if message.data == "2":
+                        await self.ws.send_str("3")  # a ping: answer it
+                    message = await self.ws.receive()
+        except TimeoutError:
+            return False
         return True
 
     async def __aenter__(self):
@@ -155,13 +160,18 @@ class Socket09:
                 return json.loads(data[len(str(ack_id)) + 1:])
         raise AssertionError("closed before the acknowledgement")
 
-    async def ended_by_server(self) -> bool:
-        """Read until the server ends the connection (a disconnect packet ``0::``, or close)."""
-        async for kind, _, endpoint, _ in self.packets():
-            if kind == "0" and endpoint == "":
-                return True
-            if kind == "2":
-                await self.ws.send_str("2::")  # a heartbeat: answer it
+    async def ended_by_server(self, timeout: float) -> bool:
+        """Read until the server ends the connection (a disconnect packet ``0::``, or close):
+        True; False if it is still open after ``timeout`` seconds."""
+        try:
+            async with asyncio.timeout(timeout):
+                async for kind, _, endpoint, _ in self.packets():
+                    if kind == "0" and endpoint == "":
+                        return True
+                    if kind == "2":
+                        await self.ws.send_str("2::")  # a heartbeat: answer it
+        except TimeoutError:
+            return False
         return True
 
     async def __aenter__(self):

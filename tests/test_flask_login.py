@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -145,12 +144,9 @@ async def test_logout_ends_that_logins_connections_and_its_old_cookie(url):
                                          (other, other_cookie, ["websocket"])]:
             await client.connect(url, headers={"Cookie": f"{COOKIE}={sent}"},
                                  transports=transports, wait_timeout=3)
-        started = time.monotonic()
         assert await log_out(url, cookie) == 204
         await until(lambda: not websocket.connected and not polling.connected, timeout=2)
-        ended_after = time.monotonic() - started
         assert other.connected
-    assert ended_after < 2
     result = await connect_with(url, cookie)
     assert result.connect_error == refused_with("invalid_session"), result.seen
     assert (await connect_with(url, other_cookie)).welcome["user"] == "alice"

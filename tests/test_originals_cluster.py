@@ -9,7 +9,6 @@ import asyncio
 import json
 import os
 import subprocess
-import time
 from collections import Counter
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -167,11 +166,8 @@ async def test_a_logout_on_one_node_ends_the_connection_on_the_other(cluster):
             await Socket4.open(http, b.url, browser(cookie, b.url)) as on_b:
         assert (await on_b.welcome())["user"] == "alice"
         assert await logout(a.url, cookie) == (200, {"logged_out": True})
-        logged_out = time.monotonic()
-        async with asyncio.timeout(2):  # the Redis adapter carries disconnectSockets to B
-            assert await on_b.ended_by_server()
-        ended_after = time.monotonic() - logged_out
-    assert ended_after < 2
+        # within 2 s: the Redis adapter carries disconnectSockets to B
+        assert await on_b.ended_by_server(timeout=2)
     refused = await CONNECT["4.8"](b.url, browser(cookie, b.url), "websocket")
     assert refused.connect_error["data"]["code"] == "invalid_session"
 # --8<-- [end:logout-across-nodes]
@@ -236,8 +232,7 @@ async def test_after_a_redis_restart_the_nodes_subscribe_again_and_work(cluster)
             await Socket4.open(http, b.url, browser(cookie, b.url)) as on_b:
         assert (await on_b.welcome())["user"] == "alice"
         assert await logout(a.url, cookie) == (200, {"logged_out": True})
-        async with asyncio.timeout(2):
-            assert await on_b.ended_by_server()
+        assert await on_b.ended_by_server(timeout=2)
     for node in cluster.nodes:  # each saw Redis go away, and lived on
         assert any(line.startswith("redis: ") for line in node.lines) and not node.crashed
 
