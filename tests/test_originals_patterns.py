@@ -39,14 +39,26 @@ def start():
         server.stop()
 
 
-async def passport_login(url: str, password: str = "wonderland") -> tuple[int, str | None]:
+async def passport_login(url: str, password: str = "wonderland",
+                         origin: str | None = None) -> tuple[int, str | None]:
+    headers = {"Origin": origin} if origin else {}
     async with aiohttp.ClientSession() as http, http.post(
-            f"{url}/login", data={"username": "alice", "password": password}) as answer:
+            f"{url}/login", data={"username": "alice", "password": password},
+            headers=headers) as answer:
         cookie = answer.headers.get("Set-Cookie")
         return answer.status, cookie.split(";")[0] if cookie else None
 
 
 # ---- Passport -----------------------------------------------------------------------------
+@pytest.mark.parametrize("app", ["v0.9/passport.js", "v4/passport.js"])
+async def test_another_site_cannot_log_the_user_in_through_passport(start, app):
+    """Login CSRF: another site's form posting the attacker's password would plant the
+    attacker's session in the user's browser."""
+    server = start(app)
+    assert await passport_login(server.url, origin="http://evil.example") == (403, None)
+    assert (await passport_login(server.url, origin=server.url))[0] == 200
+
+
 @pytest.mark.parametrize("transport", ["polling", "websocket"])
 async def test_passport_socketio_on_0_9_puts_the_user_on_socket_handshake(start, transport):
     server = start("v0.9/passport.js")

@@ -17,6 +17,8 @@ var args = shared.parseArgs(8095);
 accounts.configure(passport, LocalStrategy);
 var app = express();
 app.set("json spaces", 0);  // express 3 indents JSON outside production
+var origins = [];  // the page origins, known once the server listens
+app.use(shared.refuseForeignOrigins(function () { return origins; }));  // no forged login
 app.use(sessions.middleware(args.sessionTtl));
 app.use(express.urlencoded({ extended: false, limit: shared.MAX_BODY }));
 app.use(passport.initialize());
@@ -43,5 +45,6 @@ io.sockets.on("connection", function (socket) {
 // --8<-- [end:authorize]
 
 shared.listen(server, args, function () {  // a cookie carrier: only our pages (see app.js)
-  io.set("origins", shared.hostPorts(shared.pageOrigins(server, args.allowOrigins)));
+  origins = shared.pageOrigins(server, args.allowOrigins);
+  io.set("origins", shared.hostPorts(origins));
 });

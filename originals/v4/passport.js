@@ -15,6 +15,8 @@ const sessions = require("./session");
 const args = shared.parseArgs(8096);
 accounts.configure(passport, LocalStrategy);
 const app = express();
+let origins = [];  // the page origins, known once the server listens
+app.use(shared.refuseForeignOrigins(() => origins));  // no login forged by another site
 const sessionMiddleware = sessions.middleware(args.sessionTtl);
 app.use(sessionMiddleware);
 app.use(express.urlencoded({ extended: false, limit: shared.MAX_BODY }));
@@ -24,7 +26,6 @@ app.post("/login", passport.authenticate("local"), (req, res) => {
   res.json({ user: req.user.username });  // a wrong password: 401 "Unauthorized", from Passport
 });
 const server = http.createServer(app);
-let origins = [];
 const io = new Server(server, {  // a cookie carrier: only our pages (see app.js)
   allowRequest: (req, callback) => callback(null, shared.originAllowed(req.headers, origins)),
 });
