@@ -75,15 +75,19 @@ class RedisRevokedTokens:
         if not identities:
             return []
         keys = [key for identity in identities
-                for key in (self.prefix + (identity.credential_id or ""),
-                            f"{self.prefix}user:{identity.user}")]
+                for key in (f"{self.prefix}user:{identity.user}",
+                            *(self.prefix + i for i in identity.credential_ids))]
         try:
             found = iter(await self.redis.mget(keys))
         except RedisError as exc:
             raise RevocationUnavailable("revocations could not be read") from exc
-        return [why_ended(identity, identity.credential_id is not None and token is not None,
-                          float(before) if before is not None else None)
-                for identity, token, before in zip(identities, found, found, strict=True)]
+        answers = []
+        for identity in identities:  # in the order the keys were asked
+            before = next(found)
+            revoked = [next(found) for _ in identity.credential_ids]
+            answers.append(why_ended(identity, any(r is not None for r in revoked),
+                                     float(before) if before is not None else None))
+        return answers
 
 
 # --8<-- [start:bus]

@@ -193,6 +193,27 @@ async def test_a_logout_ends_the_live_connection_within_two_seconds(impl, storag
     assert [line.split(";")[0] for line in set_cookies] == ['session=""']
 
 
+@pytest.mark.parametrize("logged_out", ["session", "token"])
+async def test_a_connection_opened_with_a_token_and_the_session_ends_with_either(
+        impl, storage, servers, logged_out):
+    """A page's handshake carries the session cookie beside whatever token it sends: the
+    logout of either credential ends the connection (it was kept on the token alone)."""
+    url = await serve(impl, servers, storage)
+    cookie = f"session={await login(url)}"
+    token = servers.policy.tokens.issue("alice", "user")
+    async with python_client() as client:
+        ended = []
+        client.on("session_ended", ended.append)
+        await client.connect(f"{url}?token={token}", headers={"Cookie": cookie},
+                             wait_timeout=3)
+        headers = ({"Cookie": cookie} if logged_out == "session"
+                   else {"Authorization": f"Bearer {token}"})
+        async with aiohttp.ClientSession() as http, http.post(url + "/logout",
+                                                              headers=headers) as response:
+            assert await response.json() == {"revoked": True}
+        await until(lambda: ended and client.eio.state == "disconnected", timeout=2)
+
+
 async def test_log_out_everywhere_ends_the_user_s_sessions(impl, storage, servers, refusals):
     url = await serve(impl, servers, storage)
     first, second = f"session={await login(url)}", f"session={await login(url)}"

@@ -10,7 +10,7 @@ import ipaddress
 import logging
 import time
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import jwt
 from argon2 import PasswordHasher
@@ -78,6 +78,12 @@ class Identity:
     def credential_id(self) -> str | None:
         """What a logout revokes: the token's id, or the session's hash."""
         return self.token_id or self.session_id
+
+    @property
+    def credential_ids(self) -> tuple[str, ...]:
+        """Every credential the connection was opened with (a token and a session cookie may
+        come together): the revocation of either ends it."""
+        return tuple(i for i in (self.token_id, self.session_id) if i is not None)
 
     @property
     def revoked_code(self) -> str:
@@ -259,8 +265,7 @@ class RevokedTokens:
         """For each identity, why it has been ended (a refusal code), or None."""
         now = time.time()
         return [why_ended(identity,
-                           identity.credential_id is not None
-                           and self._until.get(identity.credential_id, 0) > now,
+                           any(self._until.get(i, 0) > now for i in identity.credential_ids),
                            self._before.get(identity.user)
                            if self._until.get(f"user:{identity.user}", 0) > now else None)
                 for identity in identities]
@@ -335,8 +340,12 @@ class Policy:
             return refusals[0]
         if len(set(verdicts)) > 1:
             return Refusal("conflicting_credentials")
-        # the connection lasts as long as the shortest-lived credential presented
-        return min(verdicts, key=lambda v: v.expires_at or float("inf"))
+        # the connection lasts as long as the shortest-lived credential presented, and ends
+        # when any of them is revoked: it keeps the token's id and the session's hash
+        shortest = min(verdicts, key=lambda v: v.expires_at or float("inf"))
+        return replace(shortest,
+                       token_id=next((v.token_id for v in verdicts if v.token_id), None),
+                       session_id=next((v.session_id for v in verdicts if v.session_id), None))
 
     def authorize_namespace(self, identity: Identity, namespace: str) -> Refusal | None:
         allowed = NAMESPACE_ROLES.get(namespace)

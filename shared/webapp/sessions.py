@@ -71,8 +71,8 @@ class LiveSessions:
         self.forget(socket)  # watched once, whatever calls this
         self._identities[socket] = identity
         self._by_user[identity.user][socket] = None
-        if identity.credential_id:
-            self._by_token[identity.credential_id][socket] = None
+        for credential_id in identity.credential_ids:  # a logout of either ends it
+            self._by_token[credential_id][socket] = None
         if identity.expires_at is not None:  # ended within a second of it (exp is in seconds)
             delay = max(0.0, identity.expires_at - time.time())
             self._expiries[socket] = asyncio.get_running_loop().call_later(
@@ -85,7 +85,7 @@ class LiveSessions:
         if (expiry := self._expiries.pop(socket, None)) is not None:
             expiry.cancel()
         for index, key in ((self._by_user, identity.user),
-                           (self._by_token, identity.credential_id)):
+                           *((self._by_token, i) for i in identity.credential_ids)):
             if key in index:
                 index[key].pop(socket, None)
                 if not index[key]:
