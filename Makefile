@@ -40,8 +40,11 @@ $(STAMP): pyproject.toml requirements.lock
 # `pip check` then proves that the library's ranges, and every other package's, accept them.
 FLOORS_VENV := .venv-floors
 FLOORS_STAMP := $(FLOORS_VENV)/.installed
-FLOORS = $(shell $(PYTHON) -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
-    print(*(r.split(",")[0].replace(">=", "==") for r in p["dependencies"] + p["optional-dependencies"]["aiohttp"]))')
+# Each range must be written "name>=floor,<cap": anything else fails here, never installs a
+# version that is not the floor.
+FLOORS = $(shell $(PYTHON) -c 'import re, tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+    found = [re.fullmatch(r"([\w.-]+)>=([\w.]+),<[\w.]+", r) for r in p["dependencies"] + p["optional-dependencies"]["aiohttp"]]; \
+    print(*(f"{m[1]}=={m[2]}" for m in found) if all(found) else "pyproject.toml:a-range-not-written-name>=floor,<cap")')
 $(FLOORS_STAMP): pyproject.toml requirements.lock
 	test -x $(FLOORS_VENV)/bin/python || $(PYTHON) -m venv $(FLOORS_VENV)
 	$(FLOORS_VENV)/bin/pip install --quiet --upgrade pip
@@ -153,7 +156,8 @@ test: install browser redis haproxy lint docs test-floors ## Run everything: lin
 # The tests that exercise the library itself, which test-floors runs at its dependencies' floors
 LIBRARY_TESTS := tests/test_legacy_authorization.py tests/test_middleware_auth.py \
     tests/test_timeouts.py tests/test_parity.py tests/test_package.py tests/test_idle_sessions.py \
-    tests/test_load.py tests/test_oracle_behaviours.py tests/test_fastapi_example.py
+    tests/test_load.py tests/test_oracle_behaviours.py tests/test_fastapi_example.py \
+    tests/test_bad_input.py tests/test_hostile_input.py tests/test_migration.py
 
 test-floors: $(FLOORS_STAMP) $(ORIGINALS_STAMPS) ## The library's tests at the floors of its range, in .venv-floors
 	$(FLOORS_VENV)/bin/pytest -p no:cacheprovider $(LIBRARY_TESTS)

@@ -136,6 +136,8 @@ class Visit:
         request = replace(request, target=self.fill(request.target), body=self.fill(request.body),
                           headers=tuple((n, self.fill(v)) for n, v in request.headers))
         response = await raw_http.send(self.base, request, timeout)
+        if response.status == 0:  # no answer: only a request over aiohttp's limits may get none
+            assert over_the_limits(request), f"no answer at all to {described(request)}"
         self.answers.append((described(request), response.status))
         self.logged_out |= request.target.startswith(b"/logout") and response.status == 200
         if response.engine_io_sid and not request.websocket:
@@ -194,6 +196,15 @@ async def hostile(server: str, credentials: dict, good_token: GoodToken, trouble
     assert not troubles.found[logged:], f"trouble in the server's log: {troubles.found[logged:]}"
     assert not visit.unanswered, f"CONNECTs left unanswered (the client waits forever): " \
                                  f"{visit.unanswered}"
+
+
+def over_the_limits(request: RawRequest) -> bool:
+    """Is the request line or a header over aiohttp's 8190 bytes, or the body over what the
+    server reads (the apps' client_max_size, 64 KiB)? The server answers 400 or 413 at once and
+    closes with the rest unread, which may reset the connection before the answer is read."""
+    line = len(request.method) + len(request.target) + 10
+    return (line > 8190 or any(len(n) + len(v) + 2 > 8190 for n, v in request.headers)
+            or len(request.body) > 64 * 1024)
 
 
 def described(request: RawRequest) -> str:
