@@ -5,6 +5,7 @@ import logging
 import pytest
 from hypothesis import HealthCheck, settings
 
+from shared.policy import session_store
 from tests.client import ISSUED, RefusalLog, make_policy, mint_tokens
 from tests.implementations import IMPLEMENTATIONS, Implementation
 from tests.servers import Servers
@@ -85,8 +86,17 @@ class EveryRecord(logging.Handler):
 
 
 @pytest.fixture(autouse=True)
-def no_secret_in_any_log():
-    """Every log record of every test, at every level, must be free of passwords and tokens."""
+def no_secret_in_any_log(monkeypatch):
+    """Every log record of every test, at every level, must be free of passwords, tokens and
+    session ids (those this process makes are recorded as they are made)."""
+    made = session_store.new_session_id
+
+    def recorded() -> str:
+        session_id = made()
+        ISSUED.append(session_id)
+        return session_id
+
+    monkeypatch.setattr(session_store, "new_session_id", recorded)
     records, root = EveryRecord(), logging.getLogger()
     level = root.level
     root.addHandler(records)

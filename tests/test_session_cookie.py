@@ -17,7 +17,7 @@ from shared.policy.session_store import SESSION_TTL_SECONDS, SessionStore, new_s
 from shared.redis_state import RedisRevokedTokens, client_options
 from shared.webapp.app import ENGINE
 from tests.cases import SESSION_CASES, SessionCase
-from tests.client import ISSUED, Verdict, connect, make_policy, python_client, until
+from tests.client import Verdict, connect, make_policy, python_client, until
 from tests.raw_client import raw_handshake
 from tests.test_cluster import RedisServer
 
@@ -100,9 +100,7 @@ async def login(url: str, user: str = "alice", password: str = "wonderland") -> 
     async with aiohttp.ClientSession() as http, http.post(
             url + "/login", json={"username": user, "password": password}) as response:
         assert response.status == 200, await response.text()
-        session_id = response.cookies["session"].value
-    ISSUED.append(session_id)
-    return session_id
+        return response.cookies["session"].value  # recorded by the log check as it was made
 
 
 async def logout(url: str, cookie: str, path: str = "/logout") -> tuple[int, dict, list[str]]:
@@ -246,7 +244,6 @@ async def test_behind_a_tls_proxy_the_cookie_is_host_only_and_secure(impl, serve
                              json={"username": "alice", "password": "wonderland"}) as response:
             [line] = response.headers.getall("Set-Cookie")
             session_id = response.cookies["__Host-session"].value
-            ISSUED.append(session_id)
         name, _, attributes = line.partition("; ")
         assert name == f"__Host-session={session_id}"
         assert [a for a in attributes.split("; ") if not a.startswith("expires=")] == [
