@@ -230,7 +230,8 @@ async def test_a_connection_opened_before_logout_does_not_connect_after_it(era, 
 @pytest.mark.parametrize("era", list(APPS))
 async def test_a_handler_writes_the_session_back_until_logout(era, node):
     """``visit`` increments a counter kept in the session: 0.9 reads and writes the store,
-    4.8 calls ``session.reload`` and ``session.save``. Both refuse once the session ended."""
+    4.8 calls ``session.reload`` and ``session.save``. The first socket sees what the second
+    wrote (a copy kept since its handshake would answer 3), and logout ends the socket."""
     server = node(era)
     cookie = await session_cookie(server.url)
     headers = {"Cookie": cookie, "Origin": server.url}
@@ -244,6 +245,7 @@ async def test_a_handler_writes_the_session_back_until_logout(era, node):
             async with second:
                 await second.welcome()
                 assert await second.emit("visit", 1) == [{"visits": 3}]
+                assert await socket.emit("visit", 3) == [{"visits": 4}]
                 assert await logout(server.url, cookie) == (200, {"logged_out": True})
                 assert await second.ended_by_server(timeout=2)
 
