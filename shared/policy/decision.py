@@ -85,13 +85,15 @@ class Identity:
         come together): the revocation of either ends it."""
         return tuple(i for i in (self.token_id, self.session_id) if i is not None)
 
+    # A connection opened with a token and a session cookie lasts as long as the token (the
+    # shorter-lived): its end is the token's, in the token's words.
     @property
     def revoked_code(self) -> str:
-        return "invalid_session" if self.session_id else "revoked_token"
+        return "revoked_token" if self.token_id else "invalid_session"
 
     @property
     def expired_code(self) -> str:
-        return "invalid_session" if self.session_id else "expired_token"
+        return "expired_token" if self.token_id else "invalid_session"
 
 
 class ThrottleUnavailable(Exception):
