@@ -33,7 +33,7 @@ def guarded(handle_request, jsonp: bool):
       Engine.IO clients use it only for browsers without CORS (IE 9).
     - A polling POST over MAX_PACKET_BYTES gets 413 at once. python-engineio would answer it
       only after closing the session, which waits for a long-poll that may never come.
-    - A polling POST python-engineio cannot decode gets 400 (``readable_payload``).
+    - A polling POST python-engineio cannot take gets 400 (``readable_payload``).
     - A handshake refused with an ``HttpRefusal`` gets that answer.
     """
 
@@ -51,7 +51,7 @@ def guarded(handle_request, jsonp: bool):
                 log.info("oversized packet refused (%d bytes)", len(body))
                 return web.Response(status=413, text="payload too large")
             if not readable_payload(body):
-                log.info("undecodable polling payload refused")
+                log.info("unreadable polling payload refused")
                 return web.Response(status=400, text="bad payload")
             engine_request = BodyRead(request, body)
         response = await handle_request(engine_request)

@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
+from engineio import packet
 from engineio.payload import Payload
 
 log = logging.getLogger("handshake.engine")
@@ -15,6 +16,8 @@ log = logging.getLogger("handshake.engine")
 # python-engineio's default is 1 MB; an auth payload never needs more than a few hundred bytes.
 MAX_PACKET_BYTES = 64 * 1024
 BODY_SECONDS = 10  # under ASGI, how long a polling POST may take to send its body
+# the packets python-engineio's socket takes from a client (``AsyncSocket.receive``)
+FROM_CLIENTS = frozenset({packet.PONG, packet.MESSAGE, packet.UPGRADE, packet.CLOSE})
 
 
 @dataclass(frozen=True)
@@ -48,14 +51,19 @@ def refuse_with(environ: dict, refusal: HttpRefusal) -> None:
 
 
 def readable_payload(body: bytes) -> bool:
-    """Can python-engineio decode this polling POST? It raises on bytes that are not UTF-8 or
-    on a malformed payload, logs a traceback, answers 200 and drops it, so that a CONNECT in
-    it is never answered. Decoded here first (with its own ``Payload``), refused with a 400."""
+    """Can python-engineio take this polling POST? Decoded here first, with its own
+    ``Payload``, so that what it cannot take is refused with a 400 before it sees it:
+
+    - bytes that are not UTF-8, or a malformed payload: it logs a traceback, answers 200 and
+      drops the payload, so that a CONNECT in it is never answered;
+    - a packet a client never sends (open, ping, noop): it closes the session, and the close
+      holds this POST until a long-poll takes what is queued; a client that never polls
+      holds it for ever, one request handler per session it opens."""
     try:
-        Payload(encoded_payload=body.decode("utf-8"))
+        packets = Payload(encoded_payload=body.decode("utf-8")).packets
     except Exception:  # UnicodeDecodeError, ValueError, IndexError: any is undecodable
         return False
-    return True
+    return all(p.packet_type in FROM_CLIENTS for p in packets)
 
 
 def asks_for_jsonp(query_string: str) -> bool:

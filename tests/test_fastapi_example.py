@@ -81,11 +81,12 @@ def test_the_example_type_checks():
 @pytest.mark.parametrize(("body", "answer"), [
     (b"40\xff\xfe", (400, "bad payload")),  # not UTF-8: python-engineio would log a traceback
     (b"40/\x1e,", (400, "bad payload")),  # a separator before a non-digit, likewise
+    (b"40\x1e0", (400, "bad payload")),  # "open", which python-engineio takes from no client
     (b"4" * (64 * 1024 + 1), (413, "payload too large")),
-], ids=["not-utf-8", "malformed", "oversized"])
+], ids=["not-utf-8", "malformed", "open-from-a-client", "oversized"])
 async def test_under_asgi_a_polling_post_it_cannot_read_is_refused_at_once(example, body,
                                                                            answer):
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
         base = f"{example.url}/socket.io/?EIO=4&transport=polling"
         async with http.get(base) as opened:
             sid = json.loads((await opened.text())[1:])["sid"]

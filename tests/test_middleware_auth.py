@@ -194,3 +194,21 @@ async def test_a_chunked_polling_post_over_the_packet_limit_is_refused(io, serve
         async with http.post(f"{base}&sid={sid}", data=chunks(),
                              headers={"Content-Type": "text/plain"}) as response:
             assert (response.status, await response.text()) == (413, "payload too large")
+
+
+async def test_a_packet_no_client_sends_is_refused_at_once_and_the_session_kept(io, servers):
+    """python-engineio closes the session on an Engine.IO "open" packet from a client, and its
+    close holds the POST until a long-poll takes the queued CONNECT reply: without one, for
+    ever. The guard refuses that POST with 400 first; the session is as it was."""
+    url = await servers.engine(io)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+        base = f"{url}/socket.io/?EIO=4&transport=polling"
+        async with http.get(base) as opened:
+            sid = json.loads((await opened.text())[1:])["sid"]
+        polled, text = f"{base}&sid={sid}", {"Content-Type": "text/plain"}
+        async with http.post(polled, data="40", headers=text) as response:
+            assert response.status == 200  # the CONNECT reply is queued, and nobody polls
+        async with http.post(polled, data="40/admin,\x1e0", headers=text) as response:
+            assert (response.status, await response.text()) == (400, "bad payload")
+        async with http.get(polled) as response:  # the session is open: the reply is there
+            assert (await response.text()).startswith("40{")
