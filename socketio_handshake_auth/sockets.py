@@ -26,7 +26,12 @@ class Socket:
         await self.sio.emit(event, data, to=self.id, namespace=self.nsp)
 
     async def enter_room(self, room: str) -> None:
-        await self.sio.enter_room(self.id, room, namespace=self.nsp)
+        """Socket.IO's ``join``, which never throws. A ``connection`` listener runs once the
+        CONNECT reply is on its way, so the client may have left already (a CONNECT and a
+        CLOSE in one polling POST); python-socketio raises then, so a socket gone joins
+        nothing."""
+        if self.sio.manager.is_connected(self.id, self.nsp):
+            await self.sio.enter_room(self.id, room, namespace=self.nsp)
 
     async def disconnect(self, close: bool = False) -> None:
         """Leave this namespace; ``close``: end the whole connection, every namespace on it

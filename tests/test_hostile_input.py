@@ -403,13 +403,15 @@ AUTHS = st.one_of(st.just(""), JSON_DOCUMENTS,
          transport="websocket")
 @example(credential="query token", namespace="/\x1e", auth="", transport="polling")
 @example(credential="query token", namespace="/\x1e0", auth="", transport="polling")
+@example(credential="query token", namespace="/\x1e1", auth="", transport="polling")
 async def test_connect_packet_auth_and_namespace(server, credentials, good_token, troubles,
                                                  credential, namespace, auth, transport):
     """With a valid credential in the handshake, the 0.9-style gate lets the session open and
     the CONNECT reaches its namespace authorization; without one, only the 1.0+ style reads
     the CONNECT. Always run: a lone surrogate escaped, and raw (its bytes are not UTF-8), an
     auth payload nested too deep, and a namespace with Engine.IO's packet separator in it:
-    before a non-digit (a malformed payload), and an Engine.IO "open" (no client sends one)."""
+    before a non-digit (a malformed payload), an Engine.IO "open" (no client sends one) and a
+    "close" (the client leaves while its CONNECT is answered)."""
     connect = "40" + ("" if namespace == "/" else f"{namespace},") + auth
     query = f"&token={ALICE}" if credential == "query token" else ""
     cookie = {"Cookie": f"session={credentials[SESSION]}"} if credential == "session cookie" else {}
