@@ -53,6 +53,7 @@ DEMOS = [
     "originals/v4/client-refused.js",  # 4.8 client: connect_error, active false, auth function
     "originals/v4/old-clients.js",  # 0.9 / 2.x clients against 4.8 (allowEIO3), 4.8 against 0.9
     "originals/v4/cors.js",  # CORS headers: 0.9.19's '*:*' against 4.8's cors option
+    "originals/v4/polling-payloads.js",  # 4.8 and polling POSTs no client sends; JSONP served
     "originals/v0.9/handshake-data.js",  # handshakeData; in place it is socket.handshake
     "originals/v4/handshake.js",  # socket.handshake; socket.data per socket and namespace
 ]
