@@ -95,7 +95,7 @@ CALLS = {  # what a handshake spends in each well-kept library call, whatever it
     "PyJWT's jwt.decode": anywhere("site-packages/jwt/"),  # only the policy calls PyJWT
     "asyncio.timeout": called_from_ours("/asyncio/timeouts.py"),
     "parse_qsl and parse_qs": called_from_ours("/urllib/parse.py"),
-    "aiohttp's middleware chain (the origin guard's)": in_the_middleware_chain,
+    "aiohttp's middleware chain": in_the_middleware_chain,
 }
 
 

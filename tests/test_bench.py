@@ -139,8 +139,8 @@ CHAIN = ["_handle (/x/site-packages/aiohttp/web_app.py:1)",
       "parse_qs (/usr/lib/python3.11/urllib/parse.py:1)"], set()),
     (["run_middlewares (/w/socketio_handshake_auth/middleware.py:1)",
       "Timeout.__aenter__ (/usr/lib/python3.11/asyncio/timeouts.py:1)"], {"asyncio.timeout"}),
-    (CHAIN, {"aiohttp's middleware chain (the origin guard's)"}),
-    (CHAIN[:2], {"aiohttp's middleware chain (the origin guard's)"}),
+    (CHAIN, {"aiohttp's middleware chain"}),
+    (CHAIN[:2], {"aiohttp's middleware chain"}),
     ([*CHAIN, "foreign_request (/w/shared/webapp/protection.py:30)"], set()),  # the checks
     ([*CHAIN, "guarded.<locals>.guard (/w/socketio_handshake_auth/aiohttp_guard.py:44)"], set()),
 ])
