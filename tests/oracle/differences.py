@@ -117,9 +117,9 @@ DIFFERENCES = {d.id: d for d in [
         "cannot_read_is_refused_at_once.", "platform"),
     Difference(
         "jsonp-refused", "4.8",
-        "a JSONP handshake (?j=0) is served: a script that calls ___eio[0] with the session id",
-        "HTTP 400 'JSONP polling is disabled', unless an engine is built with jsonp=True",
-        "A <script> tag on any page, of this site or another, sends the user's cookie and no "
+        "a JSONP handshake (`?j=0`) is served: a script that calls `___eio[0]` with the session id",
+        "HTTP 400 'JSONP polling is disabled', unless an engine is built with `jsonp=True`",
+        "A `<script>` tag on any page, of this site or another, sends the user's cookie and no "
         "Origin, so that page would read the session id and drive an authenticated session. "
         "Engine.IO clients use JSONP only in browsers without CORS (IE 9). Real 4.8: "
         "originals/v4/polling-payloads.out.txt; ours: "
