@@ -12,7 +12,6 @@ except ModuleNotFoundError as missing:  # served under ASGI, installed without t
                       name=missing.name) from missing
 
 from socketio_handshake_auth.refusals import (
-    MAX_PACKET_BYTES,
     HttpRefusal,
     asks_for_jsonp,
     readable_payload,
@@ -23,16 +22,17 @@ log = logging.getLogger("handshake.engine")
 REFUSAL = web.RequestKey("refusal", HttpRefusal)  # what ``refuse_with`` keeps on the request
 
 
-def guarded(handle_request, jsonp: bool):
+def guarded(handle_request, jsonp: bool, max_bytes: int):
     """python-engineio's aiohttp handler, behind what every request to its path must pass
     (a wrapper of that one route: the app's other routes are not the engine's business).
 
     - JSONP polling (``?j=``) gets 400, unless ``jsonp``. A JSONP answer is a script, and a
-      ``<script>`` tag on any page, same site or not, sends the user's cookie and no
-      ``Origin``: that page would read the session id and drive an authenticated session.
-      Engine.IO clients use it only for browsers without CORS (IE 9).
-    - A polling POST over MAX_PACKET_BYTES gets 413 at once. python-engineio would answer it
-      only after closing the session, which waits for a long-poll that may never come.
+      ``<script>`` tag on any page of the site (of any site, for a ``SameSite=None`` cookie)
+      sends the user's cookie and no ``Origin``: that page would read the session id and
+      drive an authenticated session. socket.io-client 4 never asks for it.
+    - A polling POST over ``max_bytes`` (python-engineio's ``max_http_buffer_size``, which
+      its handshake tells clients) gets 413 at once. python-engineio would answer it only
+      after closing the session, which waits for a long-poll that may never come.
     - A polling POST python-engineio cannot take gets 400 (``readable_payload``).
     - A handshake refused with an ``HttpRefusal`` gets that answer.
     """
@@ -41,13 +41,13 @@ def guarded(handle_request, jsonp: bool):
         if not jsonp and asks_for_jsonp(request.query_string):
             log.info("JSONP polling refused", extra={"refusal": "jsonp_disabled"})
             return web.Response(status=400, text="JSONP polling is disabled")
-        if (request.content_length or 0) > MAX_PACKET_BYTES:
+        if (request.content_length or 0) > max_bytes:
             log.info("oversized packet refused (%d bytes)", request.content_length)
             return web.Response(status=413, text="payload too large")
         engine_request: web.Request | BodyRead = request
         if request.method == "POST":
             body = await request.read()  # within client_max_size; kept for python-engineio
-            if len(body) > MAX_PACKET_BYTES:  # chunked: no Content-Length said so before
+            if len(body) > max_bytes:  # chunked: no Content-Length said so before
                 log.info("oversized packet refused (%d bytes)", len(body))
                 return web.Response(status=413, text="payload too large")
             if not readable_payload(body):

@@ -78,7 +78,9 @@ class Engine(Generic[NamespaceT]):
         aiohttp, an ImportError that names it."""
         from socketio_handshake_auth.aiohttp_guard import guarded
 
-        handle_request = guarded(self.sio.eio.handle_request, self.jsonp)
+        # refused at python-engineio's own limit, which its handshake tells clients (maxPayload)
+        handle_request = guarded(self.sio.eio.handle_request, self.jsonp,
+                                 self.sio.eio.max_http_buffer_size)
         app.router.add_get(self.path, handle_request)
         app.router.add_post(self.path, handle_request)
         app.router.add_route("OPTIONS", self.path, handle_request)
@@ -86,5 +88,6 @@ class Engine(Generic[NamespaceT]):
     def asgi_app(self, other_asgi_app=None, **options) -> AsgiRefusals:
         """Serve under any ASGI server (uvicorn, with Starlette or FastAPI as ``other``)."""
         app = socketio.ASGIApp(self.sio, other_asgi_app, socketio_path=self.path, **options)
-        checked = refuse_unreadable_payloads_asgi(app, self.path)
+        checked = refuse_unreadable_payloads_asgi(app, self.path,
+                                                  self.sio.eio.max_http_buffer_size)
         return AsgiRefusals(checked if self.jsonp else refuse_jsonp_asgi(checked, self.path))

@@ -57,8 +57,8 @@ def readable_payload(body: bytes) -> bool:
     - bytes that are not UTF-8, or a malformed payload: it logs a traceback, answers 200 and
       drops the payload, so that a CONNECT in it is never answered;
     - a packet a client never sends (open, ping, noop): it closes the session, and the close
-      holds this POST until a long-poll takes what is queued; a client that never polls
-      holds it for ever, one request handler per session it opens."""
+      holds this POST until a long-poll that was already waiting takes what is queued (a later
+      one gets 400): without one, for ever, one request handler per session a client opens."""
     try:
         packets = Payload(encoded_payload=body.decode("utf-8")).packets
     except Exception:  # UnicodeDecodeError, ValueError, IndexError: any is undecodable
@@ -111,9 +111,9 @@ def refuse_jsonp_asgi(app, path: str):
     return refuse_jsonp
 
 
-def refuse_unreadable_payloads_asgi(app, path: str):
+def refuse_unreadable_payloads_asgi(app, path: str, max_bytes: int):
     """``aiohttp_guard.guarded``'s payload rules for ASGI: a polling POST over
-    MAX_PACKET_BYTES gets 413, one python-engineio cannot decode gets 400; a readable one is
+    ``max_bytes`` gets 413, one python-engineio cannot take gets 400; a readable one is
     handed on as it came."""
 
     async def check_payload(scope, receive, send):
@@ -128,13 +128,13 @@ def refuse_unreadable_payloads_asgi(app, path: str):
             await send({"type": "http.response.body", "body": text})
 
         said = dict(scope.get("headers", ())).get(b"content-length", b"0")
-        if not said.isdigit() or int(said) > MAX_PACKET_BYTES:  # refused before it is sent
+        if not said.isdigit() or int(said) > max_bytes:  # refused before it is sent
             return await refuse(413, b"payload too large")
         body = bytearray()
         try:
             async with asyncio.timeout(BODY_SECONDS):  # a body that never comes is no payload
                 more = True
-                while more and len(body) <= MAX_PACKET_BYTES:
+                while more and len(body) <= max_bytes:
                     message = await receive()
                     if message["type"] != "http.request":  # the client went away
                         return None
@@ -142,7 +142,7 @@ def refuse_unreadable_payloads_asgi(app, path: str):
                     more = message.get("more_body", False)
         except TimeoutError:
             return await refuse(408, b"payload too slow")
-        if len(body) > MAX_PACKET_BYTES:
+        if len(body) > max_bytes:
             return await refuse(413, b"payload too large")
         if not readable_payload(bytes(body)):
             return await refuse(400, b"bad payload")

@@ -28,9 +28,11 @@ class Socket:
     async def enter_room(self, room: str) -> None:
         """Socket.IO's ``join``, which never throws. A ``connection`` listener runs once the
         CONNECT reply is on its way, so the client may have left already (a CONNECT and a
-        CLOSE in one polling POST); python-socketio raises then, so a socket gone joins
-        nothing."""
-        if self.sio.manager.is_connected(self.id, self.nsp):
+        CLOSE in one polling POST), and python-socketio raises then: a socket gone joins
+        nothing. A middleware's socket is still connecting, and joins (as in 4.8)."""
+        manager = self.sio.manager
+        if manager.is_connected(self.id, self.nsp) or manager.is_pre_connected(self.id,
+                                                                                self.nsp):
             await self.sio.enter_room(self.id, room, namespace=self.nsp)
 
     async def disconnect(self, close: bool = False) -> None:

@@ -3,6 +3,7 @@ answer at whichever level it comes (HTTP status, or the Socket.IO CONNECT / CONN
 
 import asyncio
 import json
+import re
 from dataclasses import dataclass
 
 import aiohttp
@@ -64,6 +65,41 @@ async def raw_handshake(base: str, *, query: str = "", headers=None, auth: str |
             pass
     answer = read_answer(packets, prefix)
     return RawAnswer(**{**answer.__dict__, "cors": cors})
+
+
+# Polling POSTs python-engineio cannot take: the bytes originals/v4/polling-payloads.js sends
+# real socket.io 4.8, which answers otherwise (docs/reference/fidelity.md#polling-payloads);
+UNTAKEN_POSTS = {
+    "open-from-a-client": b"40\x1e0",
+    "ping-from-a-client": b"40\x1e2",
+    "packet-with-no-type": b"40\x1e,",
+    "not-utf-8": b"40\xff\xfe",
+    "over-the-packet-limit": None,  # one byte over the maxPayload the handshake told
+}
+UNTAKEN_ANSWERS = {name: (413, "payload too large") if body is None else (400, "bad payload")
+                   for name, body in UNTAKEN_POSTS.items()}
+
+
+async def post_untaken(base: str, name: str, connect: str = "40") -> tuple[int, str]:
+    """On a new polling session, a CONNECT whose reply stays queued (nobody polls), then
+    ``UNTAKEN_POSTS[name]``: its answer, which must come at once (5 s). The session must live
+    on: the next long-poll starts with the CONNECT's reply."""
+    text = {"Content-Type": "text/plain"}
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+        path = f"{base}/socket.io/?EIO=4&transport=polling"
+        async with http.get(path) as opened:
+            handshake = json.loads((await opened.text())[1:])
+        polled = f"{path}&sid={handshake['sid']}"
+        body = UNTAKEN_POSTS[name] or b"4" * (handshake["maxPayload"] + 1)
+        async with http.post(polled, data=connect, headers=text) as response:
+            assert (response.status, await response.text()) == (200, "OK")  # python-engineio's
+        async with http.post(polled, data=body, headers=text) as response:
+            answer = (response.status, await response.text())
+        async with http.get(polled) as response:
+            reply = await response.text()
+    assert re.fullmatch(r'40\{"sid":"[\w-]+"\}', reply.split(SEPARATOR)[0]), \
+        f"the session did not live on: {reply}"
+    return answer
 
 
 def read_answer(packets: list[str], prefix: str) -> RawAnswer:

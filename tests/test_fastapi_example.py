@@ -2,7 +2,6 @@
 uvicorn: what each namespace's chain answers, ``socket.data`` in the app's own connect
 handler, ``io.socket(sid, namespace)``, and what a middleware that raises gives the client."""
 
-import json
 import socket
 import subprocess
 import sys
@@ -12,7 +11,7 @@ import pytest
 
 from tests.client import python_client, until
 from tests.node import ROOT, NodeServer
-from tests.raw_client import raw_handshake
+from tests.raw_client import UNTAKEN_ANSWERS, UNTAKEN_POSTS, post_untaken, raw_handshake
 
 SCRIPT = "examples/package/fastapi_app.py"
 
@@ -78,22 +77,10 @@ def test_the_example_type_checks():
     assert run.returncode == 0, run.stdout + run.stderr
 
 
-@pytest.mark.parametrize(("body", "answer"), [
-    (b"40\xff\xfe", (400, "bad payload")),  # not UTF-8: python-engineio would log a traceback
-    (b"40/\x1e,", (400, "bad payload")),  # a separator before a non-digit, likewise
-    (b"40\x1e0", (400, "bad payload")),  # "open", which python-engineio takes from no client
-    (b"4" * (64 * 1024 + 1), (413, "payload too large")),
-], ids=["not-utf-8", "malformed", "open-from-a-client", "oversized"])
-async def test_under_asgi_a_polling_post_it_cannot_read_is_refused_at_once(example, body,
-                                                                           answer):
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
-        base = f"{example.url}/socket.io/?EIO=4&transport=polling"
-        async with http.get(base) as opened:
-            sid = json.loads((await opened.text())[1:])["sid"]
-        async with http.post(f"{base}&sid={sid}", data=body,
-                             headers={"Content-Type": "text/plain"}) as response:
-            assert (response.status, await response.text()) == answer
+@pytest.mark.parametrize("name", UNTAKEN_POSTS)
+async def test_under_asgi_a_polling_post_it_cannot_take_is_refused_at_once(example, name):
+    """As the aiohttp test of the same name (``tests/test_middleware_auth.py``), through
+    ``asgi_app()``'s guards, on a server of the app's own: its limit is its own (1 MB)."""
+    answer = await post_untaken(example.url, name, connect='40{"token": "let-me-in"}')
+    assert answer == UNTAKEN_ANSWERS[name]
     assert not any("Traceback" in line for line in example.lines)
-    async with python_client() as client:  # the server keeps serving
-        await client.connect(example.url, auth={"token": "let-me-in"}, wait_timeout=5)
-        assert (await client.call("whoami", timeout=5))["data"]["user"] == "alice"

@@ -16,6 +16,7 @@ from socketio_handshake_auth.middleware import ExtendedError, MiddlewareServer
 from tests.cases import CASES
 from tests.client import attempt, connect, python_client, until
 from tests.implementations import MIDDLEWARE
+from tests.raw_client import UNTAKEN_ANSWERS, UNTAKEN_POSTS, post_untaken
 
 
 def allow(socket, next):
@@ -93,6 +94,25 @@ async def test_async_middlewares_and_socket_data_reach_event_handlers(io, server
     async with python_client() as client:
         await client.connect(url, wait_timeout=3)
         assert await client.call("whoami", timeout=3) == "alice"
+
+
+async def test_a_room_joined_in_a_middleware_is_kept(io, servers):
+    """As in 4.8, a join made while the socket is still connecting (its middlewares) holds."""
+
+    async def join(socket, next):
+        await socket.enter_room("joined-in-a-middleware")
+        next()
+
+    io.use(join)
+    io.on("shout", lambda socket: io.sio.emit("heard", "by the room",
+                                              room="joined-in-a-middleware"))
+    url = await servers.engine(io)
+    async with python_client() as client:
+        heard = asyncio.get_running_loop().create_future()
+        client.on("heard", heard.set_result)
+        await client.connect(url, wait_timeout=3)
+        await client.emit("shout")
+        assert await asyncio.wait_for(heard, 3) == "by the room"
 
 
 async def test_middlewares_run_once_per_namespace_connection_not_per_request(io, servers,
@@ -196,19 +216,12 @@ async def test_a_chunked_polling_post_over_the_packet_limit_is_refused(io, serve
             assert (response.status, await response.text()) == (413, "payload too large")
 
 
-async def test_a_packet_no_client_sends_is_refused_at_once_and_the_session_kept(io, servers):
-    """python-engineio closes the session on an Engine.IO "open" packet from a client, and its
-    close holds the POST until a long-poll takes the queued CONNECT reply: without one, for
-    ever. The guard refuses that POST with 400 first; the session is as it was."""
-    url = await servers.engine(io)
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
-        base = f"{url}/socket.io/?EIO=4&transport=polling"
-        async with http.get(base) as opened:
-            sid = json.loads((await opened.text())[1:])["sid"]
-        polled, text = f"{base}&sid={sid}", {"Content-Type": "text/plain"}
-        async with http.post(polled, data="40", headers=text) as response:
-            assert response.status == 200  # the CONNECT reply is queued, and nobody polls
-        async with http.post(polled, data="40/admin,\x1e0", headers=text) as response:
-            assert (response.status, await response.text()) == (400, "bad payload")
-        async with http.get(polled) as response:  # the session is open: the reply is there
-            assert (await response.text()).startswith("40{")
+@pytest.mark.parametrize("name", UNTAKEN_POSTS)
+async def test_a_polling_post_python_engineio_cannot_take_is_refused_at_once(io, servers, name):
+    """A packet no client sends (open, ping), a malformed payload, bytes that are not UTF-8,
+    a payload over the limit: python-engineio would close the session, holding the POST until
+    a long-poll already waiting takes the queued CONNECT reply (without one, for ever), or
+    log a traceback and drop the payload. The guard refuses the POST first; the session is
+    as it was (``post_untaken``). Under ASGI: tests/test_fastapi_example.py."""
+    answer = await post_untaken(await servers.engine(io), name)
+    assert answer == UNTAKEN_ANSWERS[name]
