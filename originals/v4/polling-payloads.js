@@ -1,8 +1,9 @@
 "use strict";
 // What socket.io 4.8 answers to polling requests no well-behaved client sends: a POST whose
-// payload holds a packet no client sends, one with a packet that has no type, one that is not
-// UTF-8, one over maxHttpBufferSize; and a JSONP handshake. Each POST goes to a session of its
-// own; the next long-poll shows whether the session lives on, and what it had queued.
+// payload holds a packet no client sends (open, ping), one with a packet that has no type, a
+// CONNECT that is not UTF-8, one over maxHttpBufferSize; and a JSONP handshake. Each POST
+// goes to a session of its own; the next long-poll shows whether the session lives on, and
+// what it had queued.
 //   node originals/v4/polling-payloads.js   (the output is polling-payloads.out.txt)
 const http = require("http");
 const { Server } = require("socket.io");
@@ -12,6 +13,7 @@ const LIMIT = 64 * 1024; // the Python servers' packet limit, set here too
 
 const POSTS = [
   ["a CONNECT, then an Engine.IO open packet", Buffer.from("40\x1e0")],
+  ["a CONNECT, then an Engine.IO ping (a v4 client only answers pings)", Buffer.from("40\x1e2")],
   ["a CONNECT, then a packet with no type", Buffer.from("40\x1e,")],
   ["a CONNECT that is not UTF-8", Buffer.from([0x34, 0x30, 0xff, 0xfe])],
   ["a payload over maxHttpBufferSize", Buffer.alloc(LIMIT + 1, "4")],

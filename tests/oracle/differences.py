@@ -22,7 +22,7 @@ class Difference:
     real: str  # what real Socket.IO does
     ours: str  # what we do instead
     reason: str
-    kind: str = "fail closed"  # or "platform": Python or aiohttp leave no choice
+    kind: str = "fail closed"  # "platform": Python or aiohttp leave no choice; or "hardened"
 
 
 DIFFERENCES = {d.id: d for d in [
@@ -102,28 +102,34 @@ DIFFERENCES = {d.id: d for d in [
         "itself: stricter, kept."),
     Difference(
         "polling-payloads", "4.8",
-        "HTTP 200 'ok' for a polling POST holding a packet no client sends (Engine.IO open: "
-        "ignored), a packet with no type, or bytes that are not UTF-8 (either: the session "
-        "closes); 413 with no body for one over maxHttpBufferSize",
-        "HTTP 400 'bad payload' for the first three, 413 'payload too large' for the last; "
-        "none of it is read, and the session lives on",
-        "python-engineio, given the malformed or non-UTF-8 payload, logs a traceback, answers "
-        "200 and drops it, so that a CONNECT in it is never answered; given a packet no client "
-        "sends, it closes the session, and the close holds the POST until a long-poll takes "
-        "what is queued: for ever, from a client that never polls. The engines refuse such a "
-        "POST before it reads it. Real 4.8: originals/v4/polling-payloads.out.txt; ours: "
-        "tests/test_middleware_auth.py::test_a_packet_no_client_sends_is_refused_at_once_and_"
-        "the_session_kept, tests/test_fastapi_example.py::test_under_asgi_a_polling_post_it_"
-        "cannot_read_is_refused_at_once.", "platform"),
+        "a polling POST holding an Engine.IO open packet (ignored), a ping (the session ends), "
+        "a packet with no type (the session ends), or a CONNECT whose bytes are not UTF-8 "
+        "(read with replacement characters; its data is then no JSON, and the session ends) "
+        "gets 200 'ok'; one over maxHttpBufferSize gets 413 with no body, and the session "
+        "lives on",
+        "HTTP 400 'bad payload' for any of the first four, or for any payload that is not "
+        "UTF-8; 413 'payload too large' over max_http_buffer_size; none of the POST is read, "
+        "and the session lives on",
+        "python-engineio, given a packet no client sends, closes the session, and the close "
+        "holds the POST until a long-poll that was already waiting takes what is queued: "
+        "without one, for ever. Given a malformed or non-UTF-8 payload, it logs a traceback, "
+        "answers 200 and drops it, so that a CONNECT in it is never answered. The engines "
+        "refuse such a POST before it reads it, rather than rewrite it. Real 4.8: "
+        "originals/v4/polling-payloads.out.txt; ours: tests/test_middleware_auth.py::"
+        "test_a_polling_post_python_engineio_cannot_take_is_refused_at_once, and under ASGI "
+        "tests/test_fastapi_example.py::"
+        "test_under_asgi_a_polling_post_it_cannot_take_is_refused_at_once.", "hardened"),
     Difference(
         "jsonp-refused", "4.8",
         "a JSONP handshake (`?j=0`) is served: a script that calls `___eio[0]` with the session id",
         "HTTP 400 'JSONP polling is disabled', unless an engine is built with `jsonp=True`",
-        "A `<script>` tag on any page, of this site or another, sends the user's cookie and no "
-        "Origin, so that page would read the session id and drive an authenticated session. "
-        "Engine.IO clients use JSONP only in browsers without CORS (IE 9). Real 4.8: "
+        "A `<script>` tag on any page of the site (of any site, for a SameSite=None cookie) "
+        "sends the user's cookie and no Origin, so that page would read the session id and "
+        "drive an authenticated session. socket.io-client 4 never asks for JSONP: "
+        "engine.io-client 6 has no JSONP transport (originals/v4/node_modules). Real 4.8: "
         "originals/v4/polling-payloads.out.txt; ours: "
-        "tests/test_origins.py::test_jsonp_is_refused_before_authorization_runs."),
+        "tests/test_origins.py::test_jsonp_is_refused_before_authorization_runs.",
+        "hardened"),
     Difference(
         "duplicate-user-agent", "both", "Node keeps the first User-Agent",
         "HTTP 400 before any of our code runs",
