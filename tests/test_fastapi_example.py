@@ -2,6 +2,8 @@
 uvicorn: what each namespace's chain answers, ``socket.data`` in the app's own connect
 handler, ``io.socket(sid, namespace)``, and what a middleware that raises gives the client."""
 
+import asyncio
+import json
 import socket
 import subprocess
 import sys
@@ -9,6 +11,7 @@ import sys
 import aiohttp
 import pytest
 
+from socketio_handshake_auth.refusals import BODY_SECONDS
 from tests.client import python_client, until
 from tests.node import ROOT, NodeServer
 from tests.raw_client import UNTAKEN_ANSWERS, UNTAKEN_POSTS, post_untaken, raw_handshake
@@ -84,3 +87,23 @@ async def test_under_asgi_a_polling_post_it_cannot_take_is_refused_at_once(examp
     answer = await post_untaken(example.url, name, connect='40{"token": "let-me-in"}')
     assert answer == UNTAKEN_ANSWERS[name]
     assert not any("Traceback" in line for line in example.lines)
+
+
+async def test_under_asgi_a_polling_post_whose_body_never_comes_gets_408(example):
+    """A POST that says it sends 10 bytes and sends 2 holds a request, and would hold
+    python-engineio's read for ever: the guard answers 408 after BODY_SECONDS (10 s)."""
+    async with aiohttp.ClientSession() as http, http.get(
+            f"{example.url}/socket.io/?EIO=4&transport=polling") as opened:
+        sid = json.loads((await opened.text())[1:])["sid"]
+    host, port = example.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(f"POST /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\n"
+                 f"Host: {host}:{port}\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n"
+                 "\r\n40".encode())
+    await writer.drain()
+    try:
+        async with asyncio.timeout(BODY_SECONDS + 5):
+            head = await reader.readuntil(b"\r\n\r\n")
+    finally:
+        writer.close()
+    assert head.startswith(b"HTTP/1.1 408 "), head
