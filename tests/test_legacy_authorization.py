@@ -158,8 +158,8 @@ async def test_authorization_runs_once_per_connection_not_per_request(io, server
     url = await servers.engine(io)
     async with python_client() as client:
         await client.connect(url, namespaces=["/", "/chat"], wait_timeout=3)
-        await asyncio.sleep(0.3)  # polling GETs and the websocket upgrade happen meanwhile
-        assert client.transport() == "websocket"
+        # polling requests, then the websocket upgrade: every request a connection makes
+        await until(lambda: client.transport() == "websocket")
     assert calls == ["polling"]
     result = await connect(url, refusals)  # a new connection is a new handshake
     assert result.verdict.accepted and calls == ["polling", "polling"]

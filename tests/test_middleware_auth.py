@@ -128,8 +128,8 @@ async def test_middlewares_run_once_per_namespace_connection_not_per_request(io,
     url = await servers.engine(io)
     async with python_client() as client:
         await client.connect(url, namespaces=["/", "/chat"], wait_timeout=3)
-        await asyncio.sleep(0.3)  # polling requests and the websocket upgrade happen meanwhile
-        assert client.transport() == "websocket"
+        # polling requests, then the websocket upgrade: every request a connection makes
+        await until(lambda: client.transport() == "websocket")
     assert sorted(calls) == ["/", "/chat"]
     await connect(url, refusals)  # a new connection runs the chain again
     assert sorted(calls) == ["/", "/", "/chat"]
