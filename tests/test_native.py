@@ -227,3 +227,23 @@ async def test_python_m_serves_and_stops(module):
     assert verdict_of(refused) == Verdict(False, reason="bad_credentials")
     assert "refused: bad_credentials" in output.decode()
     assert "wonderland" not in output.decode() and "looking-glass" not in output.decode()
+
+
+async def test_python_engineio_alone_holds_a_post_with_an_open_packet(policy):
+    """What the engines' guard refuses (docs/reference/security.md#polling-payloads), served
+    by python-socketio alone: an Engine.IO "open" from a client, after a CONNECT whose reply
+    is queued, and no long-poll waiting. python-engineio closes the session and waits, in
+    that POST, for the queue to be taken: the POST gets no answer."""
+    async with serve_aiohttp(policy) as url, aiohttp.ClientSession() as http:
+        path = f"{url}/socket.io/?EIO=4&transport=polling"
+        async with http.get(path) as opened:
+            sid = json.loads((await opened.text())[1:])["sid"]
+        polled, text = f"{path}&sid={sid}", {"Content-Type": "text/plain"}
+        async with http.post(polled, data="40", headers=text) as response:
+            assert response.status == 200  # refused (no token): the reply is queued
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(3), http.post(polled, data="0", headers=text):
+                pass
+        async with http.get(polled) as response:  # a long-poll now: the session is gone
+            assert (response.status, await response.text()) == (
+                400, f"\"'Session is disconnected' {sid}\"")
