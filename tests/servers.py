@@ -1,8 +1,15 @@
 """Real servers on ephemeral loopback ports, for tests and for the docs generator."""
 
 import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 from aiohttp import web
 from werkzeug.serving import make_server
@@ -78,3 +85,38 @@ async def serve_flask_example(app):
     finally:
         await asyncio.to_thread(app.extensions["socketio"].server.shutdown)
         app.extensions["policy_loop"].close()
+
+
+@dataclass
+class RunningModule:
+    url: str
+    process: subprocess.Popen
+    output: str = ""  # all it printed, once stopped
+
+    def assert_running(self) -> None:
+        assert self.process.poll() is None, self.process.stdout.read().decode()
+
+
+@asynccontextmanager
+async def python_m(module: str):
+    """``python -m <module> --port <a free port>``, with its real settings (no TOKEN_SECRET:
+    a secret of its own), until the block ends; then Ctrl-C, which must stop it cleanly.
+    ``output`` holds what it printed."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", module, "--port", str(port)], cwd=Path(__file__).parents[1],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "TOKEN_SECRET": ""})
+    running = RunningModule(f"http://127.0.0.1:{port}", process)
+    try:
+        yield running
+        process.send_signal(signal.SIGINT)
+        output, _ = await asyncio.to_thread(process.communicate, timeout=10)
+        running.output = output.decode()
+        assert process.returncode == 0, running.output
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout.close()

@@ -5,14 +5,8 @@ clients that send only the session cookie."""
 import asyncio
 import email.utils
 import logging
-import os
 import secrets
-import signal
-import socket
-import subprocess
-import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -23,9 +17,8 @@ from examples.native import flask_login_app
 from shared.policy import REFUSALS
 from tests.client import RefusalLog, connect, python_client, until
 from tests.raw_client import RawWebSocket, raw_handshake
-from tests.servers import serve_flask_example, serve_werkzeug
+from tests.servers import python_m, serve_flask_example, serve_werkzeug
 
-ROOT = Path(__file__).resolve().parents[1]
 COOKIE = "session"  # Flask's session cookie name, which Flask-Session keeps
 FOREIGN = "http://evil.example"
 PASSWORDS = {"alice": "wonderland", "bob": "builder"}
@@ -221,32 +214,16 @@ async def test_on_flasks_default_session_the_old_cookie_outlives_logout():
 async def test_python_m_serves_and_stops():
     """``python -m examples.native.flask_login_app``, with its real (throttled) policy: a
     login, a welcome over its cookie; Ctrl-C stops it."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "examples.native.flask_login_app", "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        env={**os.environ, "TOKEN_SECRET": ""})
-    try:
+    async with python_m("examples.native.flask_login_app") as running:
         async with asyncio.timeout(15):
             while True:
-                assert process.poll() is None, process.stdout.read().decode()
+                running.assert_running()
                 try:
-                    status, _, cookie = await log_in(base, "alice", "wonderland")
+                    status, _, cookie = await log_in(running.url, "alice", "wonderland")
                     break
                 except aiohttp.ClientConnectionError:
                     await asyncio.sleep(0.1)
-        welcome = (await connect_with(base, cookie)).welcome
-        process.send_signal(signal.SIGINT)
-        output, _ = await asyncio.to_thread(process.communicate, timeout=10)
-        assert process.returncode == 0, output.decode()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        process.stdout.close()
+        welcome = (await connect_with(running.url, cookie)).welcome
     assert status == 200
     assert welcome == {"user": "alice", "role": "user", "server": "native-flask-login"}
-    assert "wonderland" not in output.decode()
+    assert "wonderland" not in running.output

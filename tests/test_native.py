@@ -5,11 +5,8 @@ ASGI under uvicorn, and in Flask-SocketIO, each a real server on an ephemeral lo
 import asyncio
 import json
 import logging
-import os
-import signal
 import socket
 import subprocess
-import sys
 import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,7 +21,7 @@ from shared.policy import REFUSALS
 from tests.cases import ALICE, BOB, CASES, EXPIRED
 from tests.client import RefusalLog, Verdict, attempt, python_client, until
 from tests.node import require_node
-from tests.servers import serve_flask_example
+from tests.servers import python_m, serve_flask_example
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -192,17 +189,11 @@ BY_ID = {case.id: case for case in CASES}
 async def test_python_m_serves_and_stops(module):
     """``python -m examples.native.<module>``, with its real (throttled) policy, accepts and
     refuses; its output shows the refusal's code and no credential; Ctrl-C stops it."""
-    with loopback_socket() as sock:
-        port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", f"examples.native.{module}", "--port", str(port)], cwd=ROOT,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "TOKEN_SECRET": ""})
-    try:
+    async with python_m(f"examples.native.{module}") as running:
         async with aiohttp.ClientSession() as http:
             async def answers() -> bool:
                 try:
-                    async with http.get(f"{url}/socket.io/",
+                    async with http.get(f"{running.url}/socket.io/",
                                         params={"EIO": "4", "transport": "polling"}) as reply:
                         return reply.status == 200
                 except aiohttp.ClientConnectionError:
@@ -210,23 +201,15 @@ async def test_python_m_serves_and_stops(module):
 
             async with asyncio.timeout(15):
                 while not await answers():
-                    assert process.poll() is None, process.stdout.read().decode()
+                    running.assert_running()
                     await asyncio.sleep(0.1)
-        accepted = await attempt(url, BY_ID["query-password-valid"], {}, RefusalLog())
-        refused = await attempt(url, BY_ID["query-password-wrong"], {}, RefusalLog())
-        process.send_signal(signal.SIGINT)
-        output, _ = await asyncio.to_thread(process.communicate, timeout=10)
-        assert process.returncode == 0, output.decode()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        process.stdout.close()
+        accepted = await attempt(running.url, BY_ID["query-password-valid"], {}, RefusalLog())
+        refused = await attempt(running.url, BY_ID["query-password-wrong"], {}, RefusalLog())
     assert accepted.welcome == {"user": "alice", "role": "user",
                                 "server": SERVER_NAMES[module]}
     assert verdict_of(refused) == Verdict(False, reason="bad_credentials")
-    assert "refused: bad_credentials" in output.decode()
-    assert "wonderland" not in output.decode() and "looking-glass" not in output.decode()
+    assert "refused: bad_credentials" in running.output
+    assert "wonderland" not in running.output and "looking-glass" not in running.output
 
 
 async def test_python_engineio_alone_holds_a_post_with_an_open_packet(policy):
